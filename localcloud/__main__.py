@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from localcloud import demo, emulator
+from localcloud import demos, emulator
 from localcloud.deploy import DeployFailed, deploy
 from localcloud.target import Target, TargetError, resolve_target
 
@@ -56,14 +56,14 @@ def up(args: argparse.Namespace) -> int:
     say("outputs:")
     say(json.dumps(result.outputs, indent=2))
     say("live demonstration:")
-    demo.run_all(result.outputs, target.endpoint if target.is_emulated else None, say)
+    demos.run_all(result.outputs, target.endpoint if target.is_emulated else None, say)
     if target.kind == "embedded":
         say(
-            "\nthe emulator keeps running at {0}\n"
-            "  AWS CLI: aws --endpoint-url {0} dynamodb list-tables  (any access key, e.g. test/test)\n"
-            "  boto3:   export AWS_ENDPOINT_URL={0} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test "
-            "AWS_DEFAULT_REGION={1}\n"
-            "  stop it: make down".format(target.endpoint, target.region)
+            f"\nthe emulator keeps running at {target.endpoint}\n"
+            f"  AWS CLI: aws --endpoint-url {target.endpoint} dynamodb list-tables  (any access key, e.g. test/test)\n"
+            f"  boto3:   export AWS_ENDPOINT_URL={target.endpoint} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test "
+            f"AWS_DEFAULT_REGION={target.region}\n"
+            "  stop it: make down"
         )
     return 0
 

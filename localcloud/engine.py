@@ -23,7 +23,6 @@ from typing import Any
 import botocore.exceptions
 import pulumi
 import yaml
-from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.stack import wait_for_rpcs
 from pulumi.runtime.sync_await import _sync_await
 
@@ -57,7 +56,8 @@ class EngineMocks(pulumi.runtime.Mocks):
             supported = ", ".join(sorted(CREATORS))
             raise UnsupportedResourceError(
                 f"the local engine cannot create {args.typ} (resource {args.name!r}); "
-                f"supported types: {supported}. Deploy with the Pulumi CLI, or extend localcloud/provisioners.py"
+                f"supported types: {supported}. "
+                "Deploy with the Pulumi CLI, or add a creator in localcloud/provisioners/"
             )
         inputs = plain(dict(args.inputs))
         try:

@@ -1,0 +1,34 @@
+"""What each target cannot do, so an e2e test that needs it is skipped there with the reason
+named (never silently), and runs on the others. Measured on MiniStack 1.5.33 (see docs)."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+
+from localcloud.target import Target
+
+MINISTACK_GAPS = {
+    "apigateway-v1-service-integrations": "REST v1 integrations with DynamoDB, EventBridge or S3 return 504",
+    "apigateway-v2-integration-subtypes": "HTTP API EventBridge-PutEvents / SQS-SendMessage subtypes",
+    "eventbridge-target-retry-dlq": "EventBridge target RetryPolicy / DeadLetterConfig",
+    "sqs-batching-window": "SQS MaximumBatchingWindowInSeconds",
+    "sfn-machine-timeout": "Step Functions machine-level TimeoutSeconds",
+    "lambda-permission-enforcement": "lambda.Permission is recorded but not enforced",
+}
+
+
+def is_ministack(endpoint: str) -> bool:
+    try:
+        with urllib.request.urlopen(endpoint.rstrip("/") + "/_ministack/health", timeout=3) as resp:
+            return resp.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def missing_capabilities(target: Target) -> dict[str, str]:
+    if target.kind == "aws" or not target.endpoint:
+        return {}
+    if target.kind == "embedded" or is_ministack(target.endpoint):
+        return {name: f"MiniStack: {why}" for name, why in MINISTACK_GAPS.items()}
+    return {}
