@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 
 LAMBDA_ASSUME_ROLE = json.dumps(
     {
@@ -50,3 +51,27 @@ def policy_document(statements: Sequence[dict[str, Any]]) -> pulumi.Output[str]:
     return pulumi.Output.from_input(list(statements)).apply(
         lambda resolved: json.dumps({"Version": "2012-10-17", "Statement": resolved})
     )
+
+
+APIGATEWAY_ASSUME_ROLE = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
+
+
+def service_role(
+    name: str, trust_policy: str, statements: Sequence[dict[str, Any]], parent: pulumi.Resource
+) -> pulumi.Output[str]:
+    """A role for a service to assume (e.g. API Gateway calling DynamoDB), with exactly ``statements``.
+
+    Returns the role ARN once its policy is attached, so users of the ARN wait for the permissions.
+    """
+    role = aws.iam.Role(f"{name}-role", assume_role_policy=trust_policy, opts=pulumi.ResourceOptions(parent=parent))
+    policy = aws.iam.RolePolicy(
+        f"{name}-policy", role=role.name, policy=policy_document(statements), opts=pulumi.ResourceOptions(parent=parent)
+    )
+    return pulumi.Output.all(role.arn, policy.id).apply(lambda values: values[0])

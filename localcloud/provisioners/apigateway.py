@@ -120,3 +120,36 @@ def rest_stage(cloud: Cloud, name: str, inputs: dict) -> tuple[str, dict]:
         "arn": f"arn:aws:apigateway:{cloud.region}::/restapis/{api_id}/stages/{stage_name}",
     }
     return f"ags-{api_id}-{stage_name}", outputs
+
+
+@creates("aws:apigateway/methodResponse:MethodResponse")
+def rest_method_response(cloud: Cloud, name: str, inputs: dict) -> tuple[str, dict]:
+    request: dict[str, Any] = {
+        "restApiId": inputs["restApi"],
+        "resourceId": inputs["resourceId"],
+        "httpMethod": inputs["httpMethod"],
+        "statusCode": inputs["statusCode"],
+    }
+    if inputs.get("responseModels"):
+        request["responseModels"] = inputs["responseModels"]
+    if inputs.get("responseParameters"):
+        request["responseParameters"] = inputs["responseParameters"]
+    cloud.client("apigateway").put_method_response(**request)
+    key = f"{inputs['restApi']}-{inputs['resourceId']}-{inputs['httpMethod']}-{inputs['statusCode']}"
+    return f"agmr-{key}", inputs
+
+
+@creates("aws:apigateway/integrationResponse:IntegrationResponse")
+def rest_integration_response(cloud: Cloud, name: str, inputs: dict) -> tuple[str, dict]:
+    request: dict[str, Any] = {
+        "restApiId": inputs["restApi"],
+        "resourceId": inputs["resourceId"],
+        "httpMethod": inputs["httpMethod"],
+        "statusCode": inputs["statusCode"],
+    }
+    for source in ("selectionPattern", "responseTemplates", "responseParameters", "contentHandling"):
+        if inputs.get(source) not in (None, "", {}):
+            request[source] = inputs[source]
+    cloud.client("apigateway").put_integration_response(**request)
+    key = f"{inputs['restApi']}-{inputs['resourceId']}-{inputs['httpMethod']}-{inputs['statusCode']}"
+    return f"agir-{key}", inputs

@@ -30,9 +30,12 @@ def dynamodb_table(cloud: Cloud, name: str, inputs: dict) -> tuple[str, dict]:
         request["ProvisionedThroughput"] = throughput
     gsis = []
     for gsi in inputs.get("globalSecondaryIndexes") or []:
-        schema = [{"AttributeName": gsi["hashKey"], "KeyType": "HASH"}]
-        if gsi.get("rangeKey"):
-            schema.append({"AttributeName": gsi["rangeKey"], "KeyType": "RANGE"})
+        if gsi.get("keySchemas"):  # pulumi-aws v7 form
+            schema = [{"AttributeName": k["attributeName"], "KeyType": k["keyType"]} for k in gsi["keySchemas"]]
+        else:  # deprecated hashKey / rangeKey form
+            schema = [{"AttributeName": gsi["hashKey"], "KeyType": "HASH"}]
+            if gsi.get("rangeKey"):
+                schema.append({"AttributeName": gsi["rangeKey"], "KeyType": "RANGE"})
         projection: dict[str, Any] = {"ProjectionType": gsi["projectionType"]}
         if gsi.get("nonKeyAttributes"):
             projection["NonKeyAttributes"] = gsi["nonKeyAttributes"]

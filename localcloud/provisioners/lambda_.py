@@ -103,3 +103,35 @@ def lambda_permission(cloud: Cloud, name: str, inputs: dict) -> tuple[str, dict]
         request["SourceAccount"] = inputs["sourceAccount"]
     cloud.client("lambda").add_permission(**request)
     return statement_id, {**inputs, "statementId": statement_id}
+
+
+@creates("aws:lambda/eventSourceMapping:EventSourceMapping")
+def lambda_event_source_mapping(cloud: Cloud, name: str, inputs: dict) -> tuple[str, dict]:
+    request: dict[str, Any] = {
+        "FunctionName": inputs["functionName"],
+        "EventSourceArn": inputs["eventSourceArn"],
+        "Enabled": bool(inputs.get("enabled", True)),
+    }
+    simple = {
+        "batchSize": "BatchSize",
+        "functionResponseTypes": "FunctionResponseTypes",
+        "startingPosition": "StartingPosition",
+        "maximumBatchingWindowInSeconds": "MaximumBatchingWindowInSeconds",
+        "maximumRetryAttempts": "MaximumRetryAttempts",
+        "maximumRecordAgeInSeconds": "MaximumRecordAgeInSeconds",
+        "bisectBatchOnFunctionError": "BisectBatchOnFunctionError",
+        "parallelizationFactor": "ParallelizationFactor",
+    }
+    for source, target in simple.items():
+        if inputs.get(source) not in (None, [], ""):
+            request[target] = inputs[source]
+    if inputs.get("filterCriteria", {}).get("filters"):
+        filters = inputs["filterCriteria"]["filters"]
+        request["FilterCriteria"] = {"Filters": [{"Pattern": f["pattern"]} for f in filters]}
+    if inputs.get("scalingConfig", {}).get("maximumConcurrency"):
+        request["ScalingConfig"] = {"MaximumConcurrency": inputs["scalingConfig"]["maximumConcurrency"]}
+    on_failure = inputs.get("destinationConfig", {}).get("onFailure", {}).get("destinationArn")
+    if on_failure:
+        request["DestinationConfig"] = {"OnFailure": {"Destination": on_failure}}
+    mapping = cloud.client("lambda").create_event_source_mapping(**request)
+    return mapping["UUID"], {**inputs, "uuid": mapping["UUID"], "functionArn": mapping.get("FunctionArn", "")}
