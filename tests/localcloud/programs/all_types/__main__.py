@@ -125,6 +125,7 @@ pulumi.export("permission", {"id": permission.id})
 pulumi.export("queues", {"work_url": queue.url, "work_arn": queue.arn, "dlq_arn": dlq.arn, "fifo_name": fifo.name})
 pulumi.export("mapping", {"uuid": mapping.uuid})
 pulumi.export("sns", {"topic_arn": topic.arn, "subscription_arn": subscription.arn})
-pulumi.export("events", {"bus_arn": bus.arn, "rule_arn": rule.arn, "rule_name": rule.name, "target_id": target.target_id})
+pulumi.export("events", {"bus_arn": bus.arn, "rule_arn": rule.arn, "rule_name": rule.name,
+                         "target_id": target.target_id})
 pulumi.export("api", {"id": api.id, "execution_arn": api.execution_arn, "url": stage.invoke_url,
                       "stage_execution_arn": stage.execution_arn})
