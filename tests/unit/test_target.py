@@ -27,7 +27,8 @@ def test_real_aws_only_when_asked_explicitly():
 
 
 def test_embedded_can_be_forced_even_with_an_endpoint_set():
-    assert resolve_target({"SERVERLESS_PATTERNS_TARGET": "embedded", "AWS_ENDPOINT_URL": "http://x:1"}).kind == "embedded"
+    forced = resolve_target({"SERVERLESS_PATTERNS_TARGET": "embedded", "AWS_ENDPOINT_URL": "http://x:1"})
+    assert forced.kind == "embedded"
 
 
 def test_provider_config_points_every_service_at_the_endpoint():
