@@ -1,0 +1,1 @@
+"""Benchmark baseline: the generic "webhook to EventBridge" function that verifies nothing."""

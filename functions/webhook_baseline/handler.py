@@ -1,0 +1,25 @@
+"""Pass-through webhook receiver, as in the public generic webhook-to-EventBridge reference: every
+request body is published as an event, with no signature check and no de-duplication. It exists
+only as the baseline the webhook benchmark compares the verifier against; never deploy it to take
+real traffic."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import boto3
+
+events = boto3.client("events")
+
+
+def handler(event: dict, context: object) -> dict:
+    source = (event.get("pathParameters") or {}).get("source", "unknown")
+    response = events.put_events(Entries=[{
+        "EventBusName": os.environ["EVENT_BUS_NAME"],
+        "Source": f"passthrough.{source}",
+        "DetailType": (event.get("headers") or {}).get("X-GitHub-Event", "webhook"),
+        "Detail": json.dumps({"body": event.get("body") or ""}),
+    }])
+    status = 500 if response.get("FailedEntryCount") else 200
+    return {"statusCode": status, "body": json.dumps({"event_id": response["Entries"][0].get("EventId")})}
