@@ -172,7 +172,7 @@ def chart(data: dict, path: Path) -> None:
 
 
 def main() -> dict:
-    data: dict = {"in_process": in_process()}
+    data: dict = {"in_process": in_process(), "load_average_before": os.getloadavg()}
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
     if endpoint:
         data["target"] = "AWS_ENDPOINT_URL"
@@ -185,6 +185,7 @@ def main() -> dict:
                 data["deployed"] = deployed(process.endpoint)
             finally:
                 process.stop()
+    data["load_average_after"] = os.getloadavg()
     return data
 
 

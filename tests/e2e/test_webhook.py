@@ -4,6 +4,7 @@ outcome is read from an SQS queue subscribed by a rule on the bus (as another st
 Every refused delivery is followed by the genuine delivery with the same id: it must be published
 exactly once, which shows the refused one published nothing and was not recorded as seen."""
 
+# ruff: noqa: F811  (the shared fixtures are imported from webhook_support and requested by name)
 from __future__ import annotations
 
 import json
@@ -14,22 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import boto3
 import pytest
 
-from tests.e2e.webhook_support import Sender, Subscriber, bus_unreachable, current_secret
-
-
-@pytest.fixture(scope="module")
-def outputs(catalog):
-    return catalog["webhook"]
-
-
-@pytest.fixture(scope="module")
-def sender(outputs, api_url, http):
-    return Sender(outputs, api_url(outputs["url"]), http)
-
-
-@pytest.fixture(scope="module")
-def subscriber(outputs):
-    return Subscriber(outputs["subscriber_queue_url"])
+from tests.e2e.webhook_support import bus_unreachable, current_secret, outputs, sender, subscriber  # noqa: F401  (fixtures)
 
 
 def test_github_delivery_reaches_subscriber_with_source_type_and_exact_payload(sender, subscriber):

@@ -2,27 +2,17 @@
 accepted; after the next rotation the oldest is refused. Bounded: about 15 s (the verifier re-reads
 its secrets at most every ``secret_refresh_seconds``, 5 s in the catalog)."""
 
+# ruff: noqa: F811  (the shared fixtures are imported from webhook_support and requested by name)
 from __future__ import annotations
 
 import secrets
 import time
 
 import boto3
-import pytest
 
-from tests.e2e.webhook_support import Sender, Subscriber, current_secret
+from tests.e2e.webhook_support import Sender, current_secret, outputs, sender, subscriber  # noqa: F401  (fixtures)
 
 REFRESH_SECONDS = 5  # WebhookIngressArgs.secret_refresh_seconds in the catalog
-
-
-@pytest.fixture(scope="module")
-def outputs(catalog):
-    return catalog["webhook"]
-
-
-@pytest.fixture(scope="module")
-def sender(outputs, api_url, http):
-    return Sender(outputs, api_url(outputs["url"]), http)
 
 
 def _accepted(sender: Sender, source: str, secret: bytes) -> int:
@@ -51,9 +41,8 @@ def test_secrets_manager_rotation_accepts_current_and_previous_then_drops_the_ol
     assert _accepted(sender, "rotating", first) == 401
 
 
-def test_rotation_event_says_which_secret_verified_it(sender, outputs):
+def test_rotation_event_says_which_secret_verified_it(sender, outputs, subscriber):
     """Operators finish a rotation once no event says AWSPREVIOUS any more."""
-    subscriber = Subscriber(outputs["subscriber_queue_url"])
     arn = outputs["secret_arns"]["rotating"]
     previous = boto3.client("secretsmanager").get_secret_value(SecretId=arn, VersionStage="AWSPREVIOUS")
     response, delivery_id = sender.send("rotating", secret=previous["SecretString"].encode())

@@ -6,31 +6,16 @@ The failure is real: the test points the queue verifier at a bus it cannot reach
 another account), so its PutEvents fails and the message stays on the queue; then it restores the
 configuration. Bounded: the catalog's ingest visibility timeout is 15 s."""
 
+# ruff: noqa: F811  (the shared fixtures are imported from webhook_support and requested by name)
 from __future__ import annotations
 
 import json
 
 import boto3
-import pytest
 
-from tests.e2e.webhook_support import Sender, Subscriber, bus_unreachable, wait_until
+from tests.e2e.webhook_support import bus_unreachable, outputs, sender, subscriber, wait_until  # noqa: F401  (fixtures)
 
 SOURCE = "github-async"
-
-
-@pytest.fixture(scope="module")
-def outputs(catalog):
-    return catalog["webhook"]
-
-
-@pytest.fixture(scope="module")
-def sender(outputs, api_url, http):
-    return Sender(outputs, api_url(outputs["url"]), http)
-
-
-@pytest.fixture(scope="module")
-def subscriber(outputs):
-    return Subscriber(outputs["subscriber_queue_url"])
 
 
 def _dead_letters(queue_url: str) -> dict[str, dict]:

@@ -135,3 +135,19 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout} s waiting for {what}")
         time.sleep(0.5)
+
+
+# Fixtures shared by the webhook e2e modules (imported there by name).
+@pytest.fixture(scope="module")
+def outputs(catalog: dict[str, Any]) -> dict[str, Any]:
+    return catalog["webhook"]
+
+
+@pytest.fixture(scope="module")
+def sender(outputs: dict[str, Any], api_url: Callable[[str], str], http: requests.Session) -> Sender:
+    return Sender(outputs, api_url(outputs["url"]), http)
+
+
+@pytest.fixture(scope="module")
+def subscriber(outputs: dict[str, Any]) -> Subscriber:
+    return Subscriber(outputs["subscriber_queue_url"])
