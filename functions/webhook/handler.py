@@ -2,7 +2,8 @@
 
 Answers 200 ``published`` or ``duplicate``; 401 (signature / timestamp), 404 (unknown source),
 400 (not JSON), 413 (too large) with a message and nothing published; 409 while the same delivery
-is being processed; 503 if the bus did not take the event (the sender should retry).
+is being processed; 503 if the bus did not take the event or a store it needs (secrets, delivery
+ids) did not answer: the sender should retry.
 """
 
 from __future__ import annotations
@@ -10,7 +11,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
+)
+from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.webhook import ingest
 from functions.webhook.delivery import request_from_api_event
@@ -33,6 +38,9 @@ def handler(event: dict, context: object) -> dict:
     except Rejected as exc:
         logger.info("rejected", extra={"source": request.source[:64], "status": exc.status, "reason": exc.reason})
         return _response(exc.status, {"message": exc.reason})
+    except (BotoCoreError, ClientError):
+        logger.exception("signing secrets unavailable", extra={"source": request.source[:64]})
+        return _response(503, {"message": "the signing secrets could not be read; retry later"})
     if delivery.challenge is not None:
         return _response(200, {"challenge": delivery.challenge})
     try:
@@ -42,4 +50,7 @@ def handler(event: dict, context: object) -> dict:
     except PublishFailed as exc:
         logger.error("publish failed", extra={"source": delivery.source, "reason": str(exc)})
         return _response(503, {"message": "the event could not be published; retry later"})
+    except IdempotencyPersistenceLayerError:
+        logger.exception("delivery-id store unavailable", extra={"source": delivery.source})
+        return _response(503, {"message": "the delivery could not be recorded; retry later"})
     return _response(200, {**result, "delivery_id": delivery.delivery_id})
