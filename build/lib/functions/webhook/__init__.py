@@ -1,1 +1,0 @@
-"""Webhook ingress: verify, de-duplicate and publish signed webhooks to EventBridge."""

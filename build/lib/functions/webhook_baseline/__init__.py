@@ -1,1 +1,0 @@
-"""Benchmark baseline: the generic "webhook to EventBridge" function that verifies nothing."""
