@@ -8,7 +8,8 @@ counter = AtomicCounter("counter")
 pulumi.export("counter", {"url": counter.url, "table_name": counter.table_name})
 
 # Scatter-gather: both variants, with the same demonstration banks registered with each. Small amounts
-# also reach a slow bank (slower than the deadline) and a failing one; large amounts reach three more.
+# also reach a slow bank (slower than the deadline) and a failing one; large amounts reach three more, one of
+# them a second behind the others.
 from components.function import PythonFunction, PythonFunctionArgs  # noqa: E402
 from components.quote_provider import QuoteProvider, QuoteProviderArgs  # noqa: E402
 from components.scatter_gather import ScatterGatherArgs  # noqa: E402
@@ -16,7 +17,7 @@ from components.scatter_gather_pubsub import PubSubScatterGather  # noqa: E402
 from components.scatter_gather_recipient_list import RecipientListScatterGather  # noqa: E402
 
 SCATTER_DEADLINE = 6
-scatter_args = ScatterGatherArgs(deadline_seconds=SCATTER_DEADLINE)
+scatter_args = ScatterGatherArgs(deadline_seconds=SCATTER_DEADLINE, recipient_timeout_seconds=SCATTER_DEADLINE + 2)
 loan_brokers = {
     "pubsub": PubSubScatterGather("quotes-pubsub", scatter_args),
     "recipient_list": RecipientListScatterGather("quotes-list", scatter_args),
@@ -28,7 +29,7 @@ banks = [  # (id, base rate, delay seconds, failure, min amount, max amount)
     ("bank-flaky", 3.5, 0, "core banking system unavailable", None, 999_999),
     ("bank-jumbo-1", 4.1, 0, "", 1_000_000, None),
     ("bank-jumbo-2", 4.2, 0, "", 1_000_000, None),
-    ("bank-jumbo-3", 4.3, 0, "", 1_000_000, None),
+    ("bank-jumbo-3", 4.3, 1, "", 1_000_000, None),  # a second behind the others
 ]
 for bank_id, rate, delay, failure, low, high in banks:
     timeout = delay + 5
@@ -39,7 +40,7 @@ for bank_id, rate, delay, failure, low, high in banks:
     for variant, broker in loan_brokers.items():
         QuoteProvider(f"{bank_id}-{variant}", QuoteProviderArgs(
             provider_id=bank_id, function=bank, target=broker.provider_target, min_amount=low, max_amount=high,
-            visibility_timeout_seconds=2 * timeout,
+            visibility_timeout_seconds=timeout,
         ))
 pubsub_broker, list_broker = loan_brokers["pubsub"], loan_brokers["recipient_list"]
 pulumi.export("scatter_gather", {

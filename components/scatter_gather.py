@@ -35,15 +35,20 @@ LAMBDA_RETRY = {
 @dataclass
 class ScatterGatherArgs:
     """deadline_seconds: an aggregate completes when every provider asked has replied (or its strategy has
-    enough) or this long after the request, whichever comes first; in the recipient list it is also each
-    recipient's timeout. stage_name: the API stage."""
+    enough) or this long after the request, whichever comes first; a request may ask for another
+    deadline (``deadlineSeconds``) up to max_deadline_seconds. recipient_timeout_seconds: how long the
+    recipient list waits for one recipient (default: deadline_seconds). stage_name: the API stage."""
 
     deadline_seconds: int = 10
+    max_deadline_seconds: int = 60
+    recipient_timeout_seconds: int | None = None
     stage_name: str = "api"
 
     def __post_init__(self) -> None:
-        if not 1 <= self.deadline_seconds <= 900:
-            raise ValueError("deadline_seconds must be from 1 to 900")
+        if not 1 <= self.deadline_seconds <= self.max_deadline_seconds <= 3600:
+            raise ValueError("need 1 <= deadline_seconds <= max_deadline_seconds <= 3600")
+        if self.recipient_timeout_seconds is not None and self.recipient_timeout_seconds < 1:
+            raise ValueError("recipient_timeout_seconds must be at least 1")
 
 
 @dataclass(frozen=True)
@@ -145,6 +150,7 @@ class ScatterGatherBase(pulumi.ComponentResource):
             "api", "api.handler",
             [iam.allow(["states:StartExecution"], [machine.arn]), *statements],
             {"MODE": mode, "DEADLINE_SECONDS": str(self._args.deadline_seconds),
+             "MAX_DEADLINE_SECONDS": str(self._args.max_deadline_seconds),
              "STATE_MACHINE_ARN": machine.arn, **environment},
             timeout=10,
         )

@@ -20,17 +20,18 @@ import pulumi_aws as aws
 from components import iam
 from components.scatter_gather import ProviderTarget, ScatterGatherArgs, ScatterGatherBase, lambda_task
 
-REPLY_VISIBILITY_SECONDS = 30
+AGGREGATOR_TIMEOUT_SECONDS = 6
+REPLY_VISIBILITY_SECONDS = AGGREGATOR_TIMEOUT_SECONDS  # a failed (or throttled) batch is retried this soon
 MAX_RECEIVE_COUNT = 5
 
 
 def timer_definition(close_arn: str) -> dict[str, Any]:
-    """Wait until the request's deadline, then close its aggregate."""
+    """Wait until the request's deadline (an ISO timestamp in the input), then close its aggregate."""
     return {
         "Comment": "Deadline of one scatter-gather request",
         "StartAt": "WaitForDeadline",
         "States": {
-            "WaitForDeadline": {"Type": "Wait", "SecondsPath": "$.waitSeconds", "Next": "Close"},
+            "WaitForDeadline": {"Type": "Wait", "TimestampPath": "$.deadlineAt", "Next": "Close"},
             "Close": lambda_task(close_arn, {"correlationId.$": "$.correlationId"}, End=True),
         },
     }
@@ -62,6 +63,7 @@ class PubSubScatterGather(ScatterGatherBase):
              iam.allow(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], [self.reply_queue.arn]),
              iam.allow(["sqs:SendMessage"], [self.dead_letter_queue.arn])],
             {"DEAD_LETTER_QUEUE_URL": self.dead_letter_queue.url},
+            timeout=AGGREGATOR_TIMEOUT_SECONDS,
         )
         aws.lambda_.EventSourceMapping(
             f"{name}-replies-to-aggregator",

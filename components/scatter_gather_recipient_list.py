@@ -4,7 +4,9 @@
 provider registry (by amount), calls them all at once in a Map state, each with its own timeout
 (the deadline) and a Catch, and records each reply (or why there is none) through the same aggregator
 as the publish-subscribe variant; a failing or slow recipient is reported missing and never fails the
-request. After the Map the aggregate is closed (a no-op when it already completed).
+request. A parallel branch waits for the request's deadline and closes the aggregate then; the Map's
+branch closes it as soon as every recipient has answered or failed (each close is a no-op when the
+aggregate is already complete).
 """
 
 from __future__ import annotations
@@ -25,8 +27,40 @@ from components.scatter_gather import (
 
 
 def broker_definition(recipients_arn: str, record_arn: str, close_arn: str, timeout_seconds: int) -> dict[str, Any]:
-    """Look up, call every recipient with a timeout and a catch, record, close."""
+    """Look up the recipients; then, in parallel, wait for the request's deadline and close, and call
+    every recipient (each with a timeout and a catch), record, and close once all have answered or failed."""
     recipient = {"correlationId.$": "$.request.correlationId", "providerId.$": "$.recipient.providerId"}
+    call_recipients = {
+        "Type": "Map",
+        "ItemsPath": "$.lookup.result.recipients",
+        "ItemSelector": {
+            "recipient.$": "$$.Map.Item.Value",
+            "request": {"correlationId.$": "$.correlationId", "amount.$": "$.amount", "term.$": "$.term"},
+        },
+        "MaxConcurrency": 0,
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "INLINE"},
+            "StartAt": "RequestQuote",
+            "States": {
+                "RequestQuote": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke",
+                    "Parameters": {"FunctionName.$": "$.recipient.functionArn", "Payload.$": "$.request"},
+                    "TimeoutSeconds": timeout_seconds,
+                    "ResultSelector": {"reply.$": "$.Payload"},
+                    "ResultPath": "$.quote",
+                    "Retry": [LAMBDA_RETRY],
+                    "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RecordFailure"}],
+                    "Next": "RecordReply",
+                },
+                "RecordReply": lambda_task(record_arn, {**recipient, "reply.$": "$.quote.reply"}, End=True),
+                "RecordFailure": lambda_task(record_arn, {**recipient, "error.$": "$.error"}, End=True),
+            },
+        },
+        "ResultPath": None,
+        "Next": "CloseWhenAllAnswered",
+    }
+    close = {"correlationId.$": "$.correlationId"}
     return {
         "Comment": "Recipient-list loan broker",
         "StartAt": "LookUpRecipients",
@@ -34,40 +68,24 @@ def broker_definition(recipients_arn: str, record_arn: str, close_arn: str, time
             "LookUpRecipients": lambda_task(
                 recipients_arn,
                 {"correlationId.$": "$.correlationId", "amount.$": "$.amount", "term.$": "$.term"},
-                ResultPath="$.lookup", Next="CallRecipients",
+                ResultPath="$.lookup", Next="ScatterUntilDeadline",
             ),
-            "CallRecipients": {
-                "Type": "Map",
-                "ItemsPath": "$.lookup.result.recipients",
-                "ItemSelector": {
-                    "recipient.$": "$$.Map.Item.Value",
-                    "request": {"correlationId.$": "$.correlationId", "amount.$": "$.amount", "term.$": "$.term"},
-                },
-                "MaxConcurrency": 0,
-                "ItemProcessor": {
-                    "ProcessorConfig": {"Mode": "INLINE"},
-                    "StartAt": "RequestQuote",
-                    "States": {
-                        "RequestQuote": {
-                            "Type": "Task",
-                            "Resource": "arn:aws:states:::lambda:invoke",
-                            "Parameters": {"FunctionName.$": "$.recipient.functionArn", "Payload.$": "$.request"},
-                            "TimeoutSeconds": timeout_seconds,
-                            "ResultSelector": {"reply.$": "$.Payload"},
-                            "ResultPath": "$.quote",
-                            "Retry": [LAMBDA_RETRY],
-                            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error",
-                                       "Next": "RecordFailure"}],
-                            "Next": "RecordReply",
-                        },
-                        "RecordReply": lambda_task(record_arn, {**recipient, "reply.$": "$.quote.reply"}, End=True),
-                        "RecordFailure": lambda_task(record_arn, {**recipient, "error.$": "$.error"}, End=True),
-                    },
-                },
+            "ScatterUntilDeadline": {
+                "Type": "Parallel",
+                "Branches": [
+                    {"StartAt": "WaitForDeadline", "States": {
+                        "WaitForDeadline": {"Type": "Wait", "TimestampPath": "$.deadlineAt", "Next": "CloseAtDeadline"},
+                        "CloseAtDeadline": lambda_task(close_arn, close, End=True),
+                    }},
+                    {"StartAt": "CallRecipients", "States": {
+                        "CallRecipients": call_recipients,
+                        "CloseWhenAllAnswered": lambda_task(
+                            close_arn, {**close, "completedBy": "all-answered"}, End=True),
+                    }},
+                ],
                 "ResultPath": None,
-                "Next": "Close",
+                "End": True,
             },
-            "Close": lambda_task(close_arn, {"correlationId.$": "$.correlationId"}, End=True),
         },
     }
 
@@ -86,8 +104,9 @@ class RecipientListScatterGather(ScatterGatherBase):
         )
         record = self._function("record", "aggregator.record_step", self._aggregate_statements(), {})
         close = self._close_function()
+        timeout = args.recipient_timeout_seconds or args.deadline_seconds
         definition = pulumi.Output.all(recipients.arn, record.arn, close.arn).apply(
-            lambda arns: json.dumps(broker_definition(*arns, timeout_seconds=args.deadline_seconds))
+            lambda arns: json.dumps(broker_definition(*arns, timeout_seconds=timeout))
         )
         machine = self._state_machine(definition, [recipients, record, close])
         self._api("recipient-list", machine,

@@ -1,7 +1,8 @@
 """``POST /quotes`` scatters a quote request; ``GET /quotes/{correlationId}`` reads its aggregate.
 
 The request is validated first (bad input: 400, nothing written or published). Then the aggregate
-is opened, and only then is the request sent out, so no reply can arrive before its aggregate:
+is opened with its deadline (``deadlineSeconds`` or the default), and only then is the request sent
+out, so no reply can arrive before its aggregate:
 
 - ``MODE=pubsub``: the providers that quote for the amount are looked up (to know how many replies
   to expect), a deadline timer execution is started, and the request is published to the topic
@@ -15,6 +16,7 @@ import json
 import os
 import time
 import uuid
+from datetime import UTC, datetime
 
 import boto3
 from aws_lambda_powertools import Logger
@@ -28,6 +30,7 @@ from functions.scatter_gather.store import AggregateStore, public_view
 
 MODE = os.environ["MODE"]
 DEADLINE_SECONDS = int(os.environ["DEADLINE_SECONDS"])
+MAX_DEADLINE_SECONDS = int(os.environ["MAX_DEADLINE_SECONDS"])
 
 logger = Logger(service="scatter-gather")
 app = APIGatewayRestResolver()
@@ -40,19 +43,20 @@ sns = boto3.client("sns")
 @app.post("/quotes")
 def request_quotes() -> Response:
     try:
-        request = parse_quote_request(app.current_event.body)
+        request = parse_quote_request(app.current_event.body, DEADLINE_SECONDS, MAX_DEADLINE_SECONDS)
     except InvalidInput as exc:
         raise BadRequestError(str(exc)) from None
     correlation_id = str(uuid.uuid4())
-    deadline = time.time() + DEADLINE_SECONDS
+    deadline = time.time() + request.deadline_seconds
     message = request.to_message(correlation_id)
+    deadline_at = datetime.fromtimestamp(deadline, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
     if MODE == "pubsub":
         registry = dynamodb.Table(os.environ["REGISTRY_TABLE"])
         providers = [p["providerId"] for p in providers_for(registry, request.amount)]
         store.open(correlation_id, message, request.strategy.to_dict(), deadline, providers)
         if providers:
             sfn.start_execution(stateMachineArn=os.environ["STATE_MACHINE_ARN"], name=correlation_id,
-                                input=json.dumps({"correlationId": correlation_id, "waitSeconds": DEADLINE_SECONDS}))
+                                input=json.dumps({"correlationId": correlation_id, "deadlineAt": deadline_at}))
             sns.publish(
                 TopicArn=os.environ["TOPIC_ARN"],
                 Message=json.dumps({**message, "replyTo": os.environ["REPLY_QUEUE_URL"]}),
@@ -62,7 +66,7 @@ def request_quotes() -> Response:
     else:
         store.open(correlation_id, message, request.strategy.to_dict(), deadline, None)
         sfn.start_execution(stateMachineArn=os.environ["STATE_MACHINE_ARN"], name=correlation_id,
-                            input=json.dumps(message))
+                            input=json.dumps({**message, "deadlineAt": deadline_at}))
         asked = None
     logger.info("scattered", extra={"correlation_id": correlation_id, "providers": asked})
     body = {"correlationId": correlation_id, "status": "open", "deadline": deadline, "providers": asked}

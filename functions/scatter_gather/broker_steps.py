@@ -25,7 +25,7 @@ def recipients(event: dict[str, Any], context: object) -> dict[str, Any]:
 
 
 def close(event: dict[str, Any], context: object) -> dict[str, Any]:
-    """The deadline: complete the aggregate with the replies it has (no-op when already complete)."""
-    item = to_plain(store.close(event["correlationId"]))
+    """Complete the aggregate with the replies it has (no-op when already complete)."""
+    item = to_plain(store.close(event["correlationId"], event.get("completedBy", "deadline")))
     return {"correlationId": item["correlationId"], "status": item["status"],
             "completedBy": (item.get("result") or {}).get("completedBy")}

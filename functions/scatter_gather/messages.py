@@ -1,6 +1,7 @@
 """The messages of the pattern, validated before anything is written or published.
 
-- quote request (``POST /quotes``): ``amount`` > 0, ``term`` in months, optional ``strategy``/``count``;
+- quote request (``POST /quotes``): ``amount`` > 0, ``term`` in months, optional ``strategy``/``count``
+  and ``deadlineSeconds``;
 - provider registration (registry item): an amount range the provider quotes for;
 - provider reply: ``correlationId``, ``providerId`` and a ``rate``.
 """
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from functions.common.validation import InvalidInput, json_object
+from functions.common.validation import InvalidInput, json_object, positive_int
 from functions.scatter_gather.strategies import Strategy, UnknownStrategy, strategy_from
 
 MAX_AMOUNT = 1_000_000_000
@@ -32,16 +33,17 @@ class QuoteRequest:
     amount: float
     term: int
     strategy: Strategy
+    deadline_seconds: int
 
     def to_message(self, correlation_id: str) -> dict[str, Any]:
         """What providers receive."""
         return {"correlationId": correlation_id, "amount": self.amount, "term": self.term}
 
 
-def parse_quote_request(body: str | bytes | None) -> QuoteRequest:
+def parse_quote_request(body: str | bytes | None, default_deadline: int, max_deadline: int) -> QuoteRequest:
     """A quote request from an HTTP body; raises :class:`InvalidInput` saying what is wrong."""
     data = json_object(body, required=True)
-    unknown = set(data) - {"amount", "term", "strategy", "count"}
+    unknown = set(data) - {"amount", "term", "strategy", "count", "deadlineSeconds"}
     if unknown:
         raise InvalidInput(f"unknown field(s): {', '.join(sorted(unknown))}")
     if "amount" not in data:
@@ -64,7 +66,8 @@ def parse_quote_request(body: str | bytes | None) -> QuoteRequest:
         strategy = strategy_from(data)
     except UnknownStrategy as exc:
         raise InvalidInput(str(exc)) from None
-    return QuoteRequest(amount=amount, term=term, strategy=strategy)
+    deadline = positive_int(data, "deadlineSeconds", default=default_deadline, maximum=max_deadline)
+    return QuoteRequest(amount=amount, term=term, strategy=strategy, deadline_seconds=deadline)
 
 
 def validate_correlation_id(value: Any) -> str:

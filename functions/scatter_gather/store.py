@@ -194,8 +194,9 @@ class AggregateStore:
         completed_by = "all-replied" if int(item.get("replyCount", 0)) >= len(item["providers"]) else "enough-replies"
         return self._complete(item, completed_by)
 
-    def close(self, correlation_id: str, attempts: int = 10) -> dict[str, Any]:
-        """The deadline: complete with whatever replies are in (idempotent); returns the item."""
+    def close(self, correlation_id: str, completed_by: str = "deadline", attempts: int = 10) -> dict[str, Any]:
+        """The deadline (or, in the recipient list, every recipient has answered or failed): complete with
+        whatever replies are in. Idempotent; returns the item."""
         for _ in range(attempts):
             item = self.get(correlation_id)
             if item is None:
@@ -205,7 +206,7 @@ class AggregateStore:
                 return item
             if "providers" not in item:
                 item["providers"] = []  # the lookup never ran: nobody was asked
-            if self._complete(item, "deadline"):
+            if self._complete(item, completed_by):
                 return self.get(correlation_id) or item
         raise RuntimeError(f"could not close {correlation_id}: replies kept arriving")
 
