@@ -17,7 +17,10 @@ from components.scatter_gather_pubsub import PubSubScatterGather  # noqa: E402
 from components.scatter_gather_recipient_list import RecipientListScatterGather  # noqa: E402
 
 SCATTER_DEADLINE = 6
-scatter_args = ScatterGatherArgs(deadline_seconds=SCATTER_DEADLINE, recipient_timeout_seconds=SCATTER_DEADLINE + 2)
+# Queue-driven Lambdas at most 2 at a time each: the embedded emulator runs only 8 Lambdas at once, and every
+# throttled batch waits out its visibility timeout (and counts towards its redrive).
+scatter_args = ScatterGatherArgs(deadline_seconds=SCATTER_DEADLINE, recipient_timeout_seconds=SCATTER_DEADLINE + 2,
+                                 aggregator_concurrency=2)
 loan_brokers = {
     "pubsub": PubSubScatterGather("quotes-pubsub", scatter_args),
     "recipient_list": RecipientListScatterGather("quotes-list", scatter_args),
@@ -40,7 +43,7 @@ for bank_id, rate, delay, failure, low, high in banks:
     for variant, broker in loan_brokers.items():
         QuoteProvider(f"{bank_id}-{variant}", QuoteProviderArgs(
             provider_id=bank_id, function=bank, target=broker.provider_target, min_amount=low, max_amount=high,
-            visibility_timeout_seconds=timeout,
+            visibility_timeout_seconds=timeout, max_concurrency=2,
         ))
 pubsub_broker, list_broker = loan_brokers["pubsub"], loan_brokers["recipient_list"]
 pulumi.export("scatter_gather", {

@@ -38,7 +38,9 @@ class QuoteProviderArgs:
     target: the scatter-gather's ``provider_target`` (or one built from its exported outputs).
     min_amount / max_amount: the amounts it quotes for (``None``: unbounded).
     batch_size: requests per invocation (publish-subscribe). visibility_timeout_seconds: at least the
-    function's timeout. max_receive_count: attempts before a request goes to the provider's DLQ."""
+    function's timeout. max_receive_count: receives before a request goes to the provider's DLQ (a
+    throttled invocation counts too: AWS advises at least 5). max_concurrency: the most invocations the
+    queue drives at once (``None``: Lambda's default scaling)."""
 
     provider_id: str
     function: ProviderFunction
@@ -47,7 +49,8 @@ class QuoteProviderArgs:
     max_amount: float | None = None
     batch_size: int = 1
     visibility_timeout_seconds: int = 30
-    max_receive_count: int = 3
+    max_receive_count: int = 5
+    max_concurrency: int | None = None
 
     def __post_init__(self) -> None:
         if self.min_amount is not None and self.max_amount is not None and self.min_amount > self.max_amount:
@@ -151,6 +154,8 @@ class QuoteProvider(pulumi.ComponentResource):
             event_source_arn=queue.arn,
             batch_size=args.batch_size,
             function_response_types=["ReportBatchItemFailures"],
+            scaling_config=aws.lambda_.EventSourceMappingScalingConfigArgs(maximum_concurrency=args.max_concurrency)
+            if args.max_concurrency else None,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
         )
         self.dead_letter_queue_url = dlq.url

@@ -24,11 +24,12 @@ STATES_ASSUME_ROLE = json.dumps({
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}],
 })
-# Transient Lambda errors a task retries. MiniStack reports a throttled invocation as Lambda.Unknown.
+# Transient Lambda errors a task retries, throttling included (the embedded emulator reports a throttled
+# invocation as Lambda.Unknown); with backoff, about 50 seconds of patience.
 LAMBDA_RETRY = {
     "ErrorEquals": ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
                     "Lambda.TooManyRequestsException", "Lambda.Unknown"],
-    "IntervalSeconds": 1, "MaxAttempts": 6, "BackoffRate": 1.5, "MaxDelaySeconds": 5, "JitterStrategy": "FULL",
+    "IntervalSeconds": 1, "MaxAttempts": 8, "BackoffRate": 1.5, "MaxDelaySeconds": 15, "JitterStrategy": "FULL",
 }
 
 
@@ -37,11 +38,14 @@ class ScatterGatherArgs:
     """deadline_seconds: an aggregate completes when every provider asked has replied (or its strategy has
     enough) or this long after the request, whichever comes first; a request may ask for another
     deadline (``deadlineSeconds``) up to max_deadline_seconds. recipient_timeout_seconds: how long the
-    recipient list waits for one recipient (default: deadline_seconds). stage_name: the API stage."""
+    recipient list waits for one recipient (default: deadline_seconds). aggregator_concurrency: the most
+    reply batches aggregated at once (publish-subscribe; ``None``: Lambda's default scaling).
+    stage_name: the API stage."""
 
     deadline_seconds: int = 10
     max_deadline_seconds: int = 60
     recipient_timeout_seconds: int | None = None
+    aggregator_concurrency: int | None = None
     stage_name: str = "api"
 
     def __post_init__(self) -> None:

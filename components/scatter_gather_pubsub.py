@@ -71,6 +71,8 @@ class PubSubScatterGather(ScatterGatherBase):
             event_source_arn=self.reply_queue.arn,
             batch_size=10,
             function_response_types=["ReportBatchItemFailures"],
+            scaling_config=aws.lambda_.EventSourceMappingScalingConfigArgs(maximum_concurrency=args.aggregator_concurrency)
+            if args.aggregator_concurrency else None,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[aggregator]),
         )
         close = self._close_function()

@@ -61,6 +61,7 @@ def broker_definition(recipients_arn: str, record_arn: str, close_arn: str, time
         "Next": "CloseWhenAllAnswered",
     }
     close = {"correlationId.$": "$.correlationId"}
+    on_error = {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "CloseAfterError"}
     return {
         "Comment": "Recipient-list loan broker",
         "StartAt": "LookUpRecipients",
@@ -68,7 +69,7 @@ def broker_definition(recipients_arn: str, record_arn: str, close_arn: str, time
             "LookUpRecipients": lambda_task(
                 recipients_arn,
                 {"correlationId.$": "$.correlationId", "amount.$": "$.amount", "term.$": "$.term"},
-                ResultPath="$.lookup", Next="ScatterUntilDeadline",
+                ResultPath="$.lookup", Next="ScatterUntilDeadline", Catch=[on_error],
             ),
             "ScatterUntilDeadline": {
                 "Type": "Parallel",
@@ -84,8 +85,11 @@ def broker_definition(recipients_arn: str, record_arn: str, close_arn: str, time
                     }},
                 ],
                 "ResultPath": None,
+                "Catch": [on_error],
                 "End": True,
             },
+            # Whatever failed, the requester still gets an answer: the aggregate completes with what it has.
+            "CloseAfterError": lambda_task(close_arn, {**close, "completedBy": "broker-error"}, End=True),
         },
     }
 
