@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from localcloud.provisioners.base import Cloud, creates, tags
+from localcloud.provisioners.lambda_ import _retry_iam_propagation
 
 
 @creates("aws:sfn/stateMachine:StateMachine")
@@ -32,7 +32,8 @@ def sfn_state_machine(cloud: Cloud, name: str, inputs: dict) -> tuple[str, dict]
     if tags(inputs):
         request["tags"] = [{"key": k, "value": v} for k, v in tags(inputs).items()]
     client = cloud.client("stepfunctions")
-    created = _retry_role_propagation(lambda: client.create_state_machine(**request))
+    # On AWS a just-created role may not be assumable by Step Functions yet; the provider retries.
+    created = _retry_iam_propagation(lambda: client.create_state_machine(**request), marker="not authorized to assume")
     arn = created["stateMachineArn"]
     return arn, {
         **inputs,
@@ -44,14 +45,3 @@ def sfn_state_machine(cloud: Cloud, name: str, inputs: dict) -> tuple[str, dict]
         "stateMachineVersionArn": created.get("stateMachineVersionArn", ""),
     }
 
-
-def _retry_role_propagation(call, attempts: int = 10) -> dict:
-    """On AWS a just-created role may not be assumable by Step Functions yet; the provider retries."""
-    for attempt in range(attempts):
-        try:
-            return call()
-        except Exception as exc:  # botocore ClientError; narrowed by message
-            if "is not authorized to assume" not in str(exc) or attempt == attempts - 1:
-                raise
-            time.sleep(min(2**attempt * 0.2, 5))
-    raise AssertionError("unreachable")
