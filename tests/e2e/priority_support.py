@@ -47,3 +47,18 @@ def all_with_status(table: Any, ids: list[str], status: str) -> dict[str, dict[s
     if len(current) == len(ids) and all(r.get("status") == status for r in current.values()):
         return current
     return None
+
+
+def max_concurrent_batches(batch_records: Iterable[dict[str, Any]]) -> int:
+    """How many worker invocations (jobs grouped by ``request_id``) ever ran at once, judged from
+    their jobs' start and completion times."""
+    spans: dict[str, list[int]] = {}
+    for record in batch_records:
+        span = spans.setdefault(record["request_id"], [record["started_at"], record["completed_at"]])
+        span[0], span[1] = min(span[0], record["started_at"]), max(span[1], record["completed_at"])
+    events = sorted([(start, 1) for start, _ in spans.values()] + [(end, -1) for _, end in spans.values()])
+    running = peak = 0
+    for _, change in events:  # at equal times an end (-1) sorts before a start (+1)
+        running += change
+        peak = max(peak, running)
+    return peak

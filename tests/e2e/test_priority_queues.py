@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from functions.priority.client import PriorityQueueClient
-from tests.e2e.priority_support import all_with_status, wait_until
+from tests.e2e.priority_support import all_with_status, max_concurrent_batches, wait_until
 
 WORK_MS = 50  # simulated work per job (example handler's test hook), so the backlog takes a while
 
@@ -72,6 +72,8 @@ def test_high_priority_jobs_overtake_a_backlog_of_low_ones(pq, idle):
     print(f"low jobs completed before the last high one: {low_before_last_high} of 1000")
     assert last_high < low_completions[199], f"{low_before_last_high} low jobs finished before the last high job"
     assert all(r["runs"] == 1 and "duplicate_deliveries" not in r for r in done.values()), "a job ran twice"
+    # the low level never ran more batches at once than its share (the mapping's MaximumConcurrency)
+    assert max_concurrent_batches(done[i] for i in low) == 2
 
 
 def test_a_poison_job_ends_in_its_levels_dlq_with_its_error_recorded(pq, http):
