@@ -38,6 +38,7 @@ def process(record: SQSRecord, lambda_context: LambdaContext) -> Any:
         job = Job.from_message(record.body, attempt=int(record.attributes.approximate_receive_count))
     except (ValueError, KeyError, TypeError) as exc:  # not a job: fails until SQS moves it to the DLQ
         logger.error("malformed job message", message_id=record.message_id, error=describe_error(exc))
+        _delay_retry(record)
         raise
     if outcomes.has_succeeded(job.id):  # a redelivery of finished work: do not run it twice
         outcomes.note_duplicate(job.id)

@@ -101,6 +101,18 @@ def test_a_poison_job_ends_in_its_levels_dlq_with_its_error_recorded(pq, http):
     assert queue_depth(pq["queue_urls"]["high"]) == 0
 
 
+def test_a_message_that_is_not_a_job_ends_in_the_dlq(pq):
+    sqs = boto3.client("sqs")
+    sqs.send_message(QueueUrl=pq["queue_urls"]["low"], MessageBody="not a job")
+
+    def in_dlq() -> bool:
+        messages = sqs.receive_message(QueueUrl=pq["dlq_urls"]["low"], MaxNumberOfMessages=10,
+                                       WaitTimeSeconds=1).get("Messages", [])
+        return any(m["Body"] == "not a job" for m in messages)
+
+    wait_until(in_dlq, timeout=90, interval=0.2, what="the malformed message in the low DLQ")
+
+
 def test_a_failing_job_reruns_alone_not_its_batch_neighbours(pq, idle):
     payloads = [{"n": n} for n in range(9)] + [{"fail_attempts": 1}]
     ids = pq["client"].submit_many("high", payloads)  # one SendMessageBatch: one ESM batch
