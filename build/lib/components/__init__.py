@@ -1,1 +1,0 @@
-"""Reusable Pulumi components for AWS serverless patterns, one component per module."""

@@ -1,1 +1,0 @@
-"""Pure-Python logic shared by the handlers; packaged into every function archive."""

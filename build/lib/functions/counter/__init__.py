@@ -1,1 +1,0 @@
-"""Atomic counter handler: one DynamoDB UpdateItem ADD per request."""
