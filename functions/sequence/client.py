@@ -123,7 +123,7 @@ class SequenceClient:
         settings = self.config.resolve(name)
         if settings.mode == "gap-free":
             raise InvalidInput(f"gap-free sequence {name!r} cannot lease blocks: unused ids would be gaps")
-        return BlockAllocator(self, settings, block_size or settings.block_size)
+        return BlockAllocator(self, settings, settings.block_size if block_size is None else block_size)
 
     def current(self, name: str) -> int | None:
         """The last id issued by ``name``, or ``None`` before the first."""
