@@ -187,7 +187,7 @@ def chart(data: dict[str, Any], path: Path) -> None:
         ax.set_xticks(range(len(CONCURRENCY)), [f"{c} client{'s' if c > 1 else ''}" for c in CONCURRENCY])
         ax.set_yscale("log")
         ax.set_title(title)
-        ax.legend()
+    speed.legend(*speed.get_legend_handles_labels(), loc="lower center", bbox_to_anchor=(1.1, -0.3), ncols=3)
     fig.suptitle(f"Sequence generator modes on the {data['target']} target (block N={data['block_size']})")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
