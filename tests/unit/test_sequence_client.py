@@ -3,6 +3,7 @@ items, idempotent replays and races, the ceiling, and block leasing."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import defaultdict
 from typing import Any
@@ -76,7 +77,7 @@ def _counter(value: int) -> dict:
     return {"Item": {"name": {"S": "inv"}, "value": {"N": str(value)}}}
 
 
-def test_gap_free_retries_from_the_value_another_writer_committed():
+def test_gap_free_retries_after_backoff_from_the_value_another_writer_committed():
     ddb = ScriptedDynamoDB(
         get_item=[_counter(4)],
         transact_write_items=[_canceled({"Code": "ConditionalCheckFailed", "Item": {"value": {"N": "5"}}},
@@ -94,8 +95,9 @@ def test_gap_free_retries_from_the_value_another_writer_committed():
     put = second[1]["Put"]
     assert put["Item"] == {"pk": {"S": "a"}, "total": {"N": "1.25"}, "id": {"N": "6"}}
     assert put["ConditionExpression"] == "attribute_not_exists(#k)" and put["ExpressionAttributeNames"] == {"#k": "pk"}
+    assert first[0]["Update"]["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD"
     assert len(ddb.calls["get_item"]) == 1  # the cancellation carried the new value: no extra read
-    assert len(slept) == 1 and 0 < slept[0] < 0.25
+    assert len(slept) == 1 and 0 < slept[0] < 0.25  # jittered: half of the first backoff step
 
 
 def test_gap_free_first_id_creates_the_counter_only_if_absent():
@@ -137,13 +139,15 @@ def test_gap_free_item_refused_by_the_table_is_bad_input():
         client.next("inv", item={"pk": "a"})
 
 
-def test_gap_free_gives_up_after_max_attempts_with_contention():
+def test_gap_free_gives_up_after_max_attempts_reading_afresh_once_the_backoff_is_long():
+    config = GeneratorConfig.from_json({**json.loads(CONFIG.to_json()), "max_attempts": 10})
     moved = _canceled({"Code": "ConditionalCheckFailed", "Item": {"value": {"N": "9"}}}, {"Code": "None"})
-    ddb = ScriptedDynamoDB(get_item=[_counter(8)], transact_write_items=[moved] * CONFIG.max_attempts)
-    client, slept = _client(ddb)
+    ddb = ScriptedDynamoDB(get_item=[_counter(8)] * 3, transact_write_items=[moved] * 10)
+    client = SequenceClient(config, ddb, sleep=lambda _: None, rand=lambda: 0.5, clock=lambda: NOW)
     with pytest.raises(Contention, match="retry later"):
         client.next("inv", item={"pk": "a"})
-    assert len(ddb.calls["transact_write_items"]) == CONFIG.max_attempts == len(slept)
+    assert len(ddb.calls["transact_write_items"]) == 10
+    assert len(ddb.calls["get_item"]) == 1 + 2  # the first read, then one after each of attempts 9 and 10
 
 
 def _key_record(first: int, last: int, fp: str, expires_at: int = NOW + 60) -> dict:
