@@ -7,6 +7,22 @@ from components.counter import AtomicCounter
 counter = AtomicCounter("counter")
 pulumi.export("counter", {"url": counter.url, "table_name": counter.table_name})
 
+from components.dynamo_priority_queue import DynamoPriorityQueue, DynamoPriorityQueueArgs  # noqa: E402
+from components.priority_queues import PriorityQueues, PriorityQueuesArgs  # noqa: E402
+
+# Short timeouts and delays so tests see retries, DLQs and lease expiry within seconds.
+priority = PriorityQueues("priority", PriorityQueuesArgs(worker_timeout=10, retry_delay_seconds=1))
+priority_dynamo = DynamoPriorityQueue(
+    "priority-dynamo",
+    DynamoPriorityQueueArgs(lease_seconds=5, worker_timeout=30, retry_delay_seconds=1, max_workers=4),
+)
+pulumi.export("priority", {
+    "url": priority.url, "queue_urls": priority.queue_urls, "dlq_urls": priority.dlq_urls,
+    "jobs_table": priority.jobs_table, "worker_name": priority.worker_name,
+    "dynamo": {"url": priority_dynamo.url, "jobs_table": priority_dynamo.jobs_table,
+               "worker_name": priority_dynamo.worker_name},
+})
+
 from components.sequence import SequenceGenerator, SequenceGeneratorArgs, SequenceSpec  # noqa: E402
 
 sequence = SequenceGenerator("sequence", SequenceGeneratorArgs(sequences=[

@@ -92,9 +92,9 @@ class SequenceGenerator(pulumi.ComponentResource):
     client_config: pulumi.Output[str]
 
     def __init__(self, name: str, args: SequenceGeneratorArgs, opts: pulumi.ResourceOptions | None = None):
+        _validate(args)
         super().__init__("serverless-patterns:sequence:SequenceGenerator", name, None, opts)
         self._args = args
-        _validate(args)
         child = pulumi.ResourceOptions(parent=self)
         self.counters = _table(f"{name}-counters", "name", child)
         self.keys = _table(f"{name}-keys", "key", child, ttl_attribute="expires_at")

@@ -1,0 +1,1 @@
+"""Reusable Pulumi components for AWS serverless patterns, one component per module."""

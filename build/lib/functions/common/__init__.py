@@ -1,0 +1,1 @@
+"""Pure-Python logic shared by the handlers; packaged into every function archive."""

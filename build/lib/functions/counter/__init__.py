@@ -1,0 +1,1 @@
+"""Atomic counter handler: one DynamoDB UpdateItem ADD per request."""

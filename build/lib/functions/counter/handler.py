@@ -1,0 +1,55 @@
+"""``POST /counters/{name}`` adds to a named counter atomically; ``GET /counters/{name}`` reads it.
+
+Body (optional): ``{"increment": n}`` with 1 <= n <= MAX_INCREMENT (default 1). The name and body are
+validated before DynamoDB is touched, so bad input increments nothing.
+"""
+
+from __future__ import annotations
+
+import os
+
+import boto3
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.exceptions import BadRequestError
+
+from functions.common.validation import InvalidInput, json_object, positive_int, validate_name
+
+MAX_INCREMENT = int(os.environ.get("MAX_INCREMENT", "1000000"))
+
+logger = Logger(service="counter")
+app = APIGatewayRestResolver()
+table = boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
+
+
+@app.post("/counters/<name>")
+def increment(name: str) -> dict:
+    try:
+        validate_name(name, "counter name")
+        body = json_object(app.current_event.body)
+        by = positive_int(body, "increment", default=1, maximum=MAX_INCREMENT)
+    except InvalidInput as exc:
+        raise BadRequestError(str(exc)) from None
+    result = table.update_item(
+        Key={"name": name},
+        UpdateExpression="ADD #value :by",
+        ExpressionAttributeNames={"#value": "value"},
+        ExpressionAttributeValues={":by": by},
+        ReturnValues="UPDATED_NEW",
+    )
+    return {"name": name, "value": int(result["Attributes"]["value"])}
+
+
+@app.get("/counters/<name>")
+def read(name: str) -> dict:
+    try:
+        validate_name(name, "counter name")
+    except InvalidInput as exc:
+        raise BadRequestError(str(exc)) from None
+    item = table.get_item(Key={"name": name}, ConsistentRead=True).get("Item") or {}
+    return {"name": name, "value": int(item.get("value", 0))}
+
+
+@logger.inject_lambda_context
+def handler(event: dict, context: object) -> dict:
+    return app.resolve(event, context)
