@@ -13,6 +13,8 @@ MINISTACK_GAPS = {
     "sqs-batching-window": "SQS MaximumBatchingWindowInSeconds",
     "sfn-machine-timeout": "Step Functions machine-level TimeoutSeconds",
     "lambda-permission-enforcement": "lambda.Permission is recorded but not enforced",
+    "dynamodb-38-digit-arithmetic": "UpdateItem ADD / SET arithmetic rounds numbers to 28 significant digits "
+                                    "(DynamoDB keeps 38)",
 }
 
 
