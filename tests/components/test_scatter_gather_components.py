@@ -6,57 +6,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pulumi
 import pytest
 
 from components.scatter_gather_recipient_list import broker_definition
 
 
-class RecordingMocks(pulumi.runtime.Mocks):
-    """Returns the inputs plus plausible ARNs/URLs, and remembers every resource."""
-
-    def __init__(self) -> None:
-        self.resources: dict[str, tuple[str, dict[str, Any]]] = {}
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
-        service = args.typ.split(":")[1].split("/")[0]
-        outputs = {"name": args.name, "arn": f"arn:aws:{service}:us-east-1:123456789012:{args.name}", **args.inputs}
-        extra = {
-            "aws:sqs/queue:Queue": {"url": f"https://sqs.local/{args.name}"},
-            "aws:lambda/function:Function": {"invokeArn": f"invoke:{args.name}"},
-            "aws:apigateway/restApi:RestApi": {"rootResourceId": "root", "executionArn": f"exec:{args.name}"},
-            "aws:apigateway/stage:Stage": {"invokeUrl": f"https://api.local/{args.name}"},
-        }
-        outputs.update(extra.get(args.typ, {}))
-        self.resources[args.name] = (args.typ, dict(args.inputs))
-        return f"{args.name}-id", outputs
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
-        return {}, None
-
-
-@pytest.fixture
-def mocks() -> RecordingMocks:
-    recording = RecordingMocks()
-    pulumi.runtime.set_mocks(recording, project="components-test", stack="test", preview=False)
-    return recording
-
-
-def _deploy(mocks: RecordingMocks, build) -> RecordingMocks:
-    """Build the components inside a Pulumi test and wait for every registration."""
-
-    @pulumi.runtime.test
-    def run():
-        built = build()
-        return pulumi.Output.all(*[getattr(c, "url", pulumi.Output.from_input("")) for c in built]).apply(
-            lambda _: None)
-
-    run()
-    return mocks
-
-
-def _statements(mocks: RecordingMocks, policy_name: str) -> list[dict[str, Any]]:
-    return json.loads(mocks.resources[policy_name][1]["policy"])["Statement"]
+def _named(mocks, name: str) -> dict[str, Any]:
+    """The inputs of the one resource declared with exactly this name."""
+    found = [d for d in mocks.declared if d.name == name]
+    assert len(found) == 1, f"expected one resource named {name}, found {len(found)}"
+    return found[0].inputs
 
 
 def _actions_on(statements: list[dict[str, Any]]) -> dict[str, list[str]]:
@@ -74,87 +33,83 @@ def _bank(name: str = "bank-a"):
                                                    environment={"BANK_ID": name, "BASE_RATE": "4"}))
 
 
-def test_pubsub_wiring_and_least_privilege(mocks):
+def test_pubsub_wiring_and_least_privilege(build):
     from components.quote_provider import QuoteProvider, QuoteProviderArgs
     from components.scatter_gather import ScatterGatherArgs
     from components.scatter_gather_pubsub import PubSubScatterGather
 
-    def build():
+    def program():
         broker = PubSubScatterGather("ps", ScatterGatherArgs(deadline_seconds=5, aggregator_concurrency=2))
         QuoteProvider("ps-bank-a", QuoteProviderArgs(provider_id="bank-a", function=_bank(),
                                                      target=broker.provider_target, min_amount=1000, max_amount=5000,
                                                      max_concurrency=3))
-        return [broker]
 
-    _deploy(mocks, build)
-    res = mocks.resources
-    assert json.loads(res["ps-replies"][1]["redrivePolicy"]) == {
+    mocks = build(program)
+    assert json.loads(_named(mocks, "ps-replies")["redrivePolicy"]) == {
         "deadLetterTargetArn": "arn:aws:sqs:us-east-1:123456789012:ps-replies-dlq", "maxReceiveCount": 5}
-    mapping = res["ps-replies-to-aggregator"][1]
+    mapping = _named(mocks, "ps-replies-to-aggregator")
     assert (mapping["batchSize"], mapping["functionResponseTypes"]) == (10, ["ReportBatchItemFailures"])
     assert mapping["scalingConfig"] == {"maximumConcurrency": 2}
-    timer = json.loads(res["ps-machine"][1]["definition"])
+    timer = json.loads(_named(mocks, "ps-machine")["definition"])
     assert timer["States"]["WaitForDeadline"] == {"Type": "Wait", "TimestampPath": "$.deadlineAt", "Next": "Close"}
-    assert timer["States"]["Close"]["Parameters"]["FunctionName"].endswith(":ps-close")
+    assert timer["States"]["Close"]["Parameters"]["FunctionName"].endswith(":function:ps-close")
 
-    api = _actions_on(_statements(mocks, "ps-api-policy"))
+    api = _actions_on(mocks.policy_statements("ps-api-policy"))
     assert api["sns:Publish"] == ["arn:aws:sns:us-east-1:123456789012:ps-requests"]
     assert api["states:StartExecution"] == ["arn:aws:sfn:us-east-1:123456789012:ps-machine"]
     assert api["dynamodb:Scan"] == ["arn:aws:dynamodb:us-east-1:123456789012:ps-registry"]
     assert "dynamodb:DeleteItem" not in api
-    aggregator = _actions_on(_statements(mocks, "ps-aggregator-policy"))
+    aggregator = _actions_on(mocks.policy_statements("ps-aggregator-policy"))
     assert aggregator["sqs:SendMessage"] == ["arn:aws:sqs:us-east-1:123456789012:ps-replies-dlq"]
     assert aggregator["events:PutEvents"] == ["arn:aws:cloudwatch:us-east-1:123456789012:ps-events"]
     assert set(aggregator) == {"dynamodb:GetItem", "dynamodb:UpdateItem", "events:PutEvents", "sqs:SendMessage",
                                "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
                                "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}
-    machine = _actions_on(_statements(mocks, "ps-states-policy"))
-    assert machine == {"lambda:InvokeFunction": ["arn:aws:lambda:us-east-1:123456789012:ps-close"]}
+    machine = _actions_on(mocks.policy_statements("ps-states-policy"))
+    assert machine == {"lambda:InvokeFunction": ["arn:aws:lambda:us-east-1:123456789012:function:ps-close"]}
 
-    subscription = res["ps-bank-a-subscription"][1]
+    subscription = _named(mocks, "ps-bank-a-subscription")
     assert (subscription["protocol"], subscription["rawMessageDelivery"]) == ("sqs", True)
     assert json.loads(subscription["filterPolicy"]) == {"amount": [{"numeric": [">=", 1000, "<=", 5000]}]}
-    assert res["ps-bank-a-requests-to-provider"][1]["scalingConfig"] == {"maximumConcurrency": 3}
-    consume = _actions_on(_statements(mocks, "ps-bank-a-consume"))
+    assert _named(mocks, "ps-bank-a-requests-to-provider")["scalingConfig"] == {"maximumConcurrency": 3}
+    consume = _actions_on(mocks.policy_statements("ps-bank-a-consume"))
     assert consume["sqs:SendMessage"] == ["arn:aws:sqs:us-east-1:123456789012:ps-replies"]
     assert consume["sqs:ReceiveMessage"] == ["arn:aws:sqs:us-east-1:123456789012:ps-bank-a-requests"]
-    queue_policy = json.loads(res["ps-bank-a-requests-policy"][1]["policy"])["Statement"][0]
+    queue_policy = json.loads(_named(mocks, "ps-bank-a-requests-policy")["policy"])["Statement"][0]
     topic_arn = "arn:aws:sns:us-east-1:123456789012:ps-requests"
     assert queue_policy["Condition"] == {"ArnEquals": {"aws:SourceArn": topic_arn}}
-    item = json.loads(res["ps-bank-a-registration"][1]["item"])
-    assert item == {"providerId": {"S": "bank-a"}, "functionArn": {"S": "arn:aws:lambda:us-east-1:123456789012:bank-a"},
+    item = json.loads(_named(mocks, "ps-bank-a-registration")["item"])
+    bank_arn = "arn:aws:lambda:us-east-1:123456789012:function:bank-a"
+    assert item == {"providerId": {"S": "bank-a"}, "functionArn": {"S": bank_arn},
                     "minAmount": {"N": "1000"}, "maxAmount": {"N": "5000"}}
 
 
-def test_recipient_list_wiring_and_least_privilege(mocks):
+def test_recipient_list_wiring_and_least_privilege(build):
     from components.quote_provider import QuoteProvider, QuoteProviderArgs
     from components.scatter_gather import ScatterGatherArgs
     from components.scatter_gather_recipient_list import RecipientListScatterGather
 
-    def build():
+    def program():
         broker = RecipientListScatterGather("rl", ScatterGatherArgs(deadline_seconds=5, recipient_timeout_seconds=7))
         QuoteProvider("rl-bank-b", QuoteProviderArgs(provider_id="bank-b", function=_bank("bank-b"),
                                                      target=broker.provider_target))
-        return [broker]
 
-    _deploy(mocks, build)
-    res = mocks.resources
-    definition = json.loads(res["rl-machine"][1]["definition"])
+    mocks = build(program)
+    definition = json.loads(_named(mocks, "rl-machine")["definition"])
     call = definition["States"]["ScatterUntilDeadline"]["Branches"][1]["States"]["CallRecipients"]
     assert call["ItemProcessor"]["States"]["RequestQuote"]["TimeoutSeconds"] == 7
-    machine = _actions_on(_statements(mocks, "rl-states-policy"))
+    machine = _actions_on(mocks.policy_statements("rl-states-policy"))
     assert sorted(machine["lambda:InvokeFunction"]) == [
-        f"arn:aws:lambda:us-east-1:123456789012:rl-{n}" for n in ("close", "recipients", "record")]
-    invoke_bank = res["rl-bank-b-invoke"][1]
+        f"arn:aws:lambda:us-east-1:123456789012:function:rl-{n}" for n in ("close", "recipients", "record")]
+    invoke_bank = _named(mocks, "rl-bank-b-invoke")
     assert invoke_bank["role"] == "rl-states-role"
     assert _actions_on(json.loads(invoke_bank["policy"])["Statement"]) == {
-        "lambda:InvokeFunction": ["arn:aws:lambda:us-east-1:123456789012:bank-b"]}
-    assert not any(name.startswith("rl-bank-b-") and typ == "aws:sqs/queue:Queue"
-                   for name, (typ, _) in res.items())
-    api = _actions_on(_statements(mocks, "rl-api-policy"))
+        "lambda:InvokeFunction": ["arn:aws:lambda:us-east-1:123456789012:function:bank-b"]}
+    assert not [d for d in mocks.of_type("aws:sqs/queue:Queue") if d.name.startswith("rl-bank-b-")]
+    api = _actions_on(mocks.policy_statements("rl-api-policy"))
     assert set(api) - {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"} == {
         "states:StartExecution", "dynamodb:PutItem", "dynamodb:GetItem"}
-    assert "minAmount" not in json.loads(res["rl-bank-b-registration"][1]["item"])
+    assert "minAmount" not in json.loads(_named(mocks, "rl-bank-b-registration")["item"])
 
 
 def test_broker_definition_never_fails_the_request():
