@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
+
+from tests.e2e.priority_support import wait_until  # the one polling helper of the e2e tests
 
 VARIANTS = ("pubsub", "recipient_list")
 SMALL_LOAN = 50_000  # reaches bank-universal, bank-premium, bank-slow (slower than the deadline), bank-flaky
@@ -12,18 +12,6 @@ LARGE_LOAN = 2_000_000  # reaches bank-universal, bank-premium and the three jum
 # bank-jumbo-3 answers a second after the others
 SMALL_LOAN_BANKS = ["bank-flaky", "bank-premium", "bank-slow", "bank-universal"]
 LARGE_LOAN_BANKS = ["bank-jumbo-1", "bank-jumbo-2", "bank-jumbo-3", "bank-premium", "bank-universal"]
-
-
-def wait_for(check: Callable[[], Any], timeout: float, interval: float = 0.2, what: str = "condition") -> Any:
-    """Poll ``check`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
 
 
 def request_quotes(http, url: str, body: dict[str, Any]) -> str:
@@ -43,4 +31,4 @@ def completed(http, url: str, correlation_id: str, timeout: float = 30) -> dict[
         view = aggregate(http, url, correlation_id)
         return view if view["status"] == "complete" else None
 
-    return wait_for(check, timeout, what=f"aggregate {correlation_id} to complete")
+    return wait_until(check, timeout, interval=0.2, what=f"aggregate {correlation_id} to complete")

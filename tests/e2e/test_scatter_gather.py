@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import boto3
 import pytest
 
+from tests.e2e.priority_support import wait_until
 from tests.e2e.scatter_gather_helpers import (
     LARGE_LOAN,
     LARGE_LOAN_BANKS,
@@ -20,7 +21,6 @@ from tests.e2e.scatter_gather_helpers import (
     aggregate,
     completed,
     request_quotes,
-    wait_for,
 )
 
 DEADLINE_MARGIN = 2.5  # seconds a completion may trail its deadline (timer and task start-up)
@@ -61,7 +61,7 @@ def completion_events(brokers):
                 sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
             return received.get(correlation_id)
 
-        return wait_for(check, timeout, interval=0, what=f"completion event of {correlation_id}")
+        return wait_until(check, timeout, interval=0, what=f"completion event of {correlation_id}")
 
     yield collect
     for bus, rule in rules:
@@ -104,7 +104,7 @@ def test_slow_and_failing_banks_are_missing_and_the_good_quotes_come_best_first(
     # the deadline's close, as its timeout started when it was called).
     views = {v: view for v, view, _ in results}
     listed = brokers["recipient_list"]
-    failures = wait_for(lambda: (v := aggregate(http, listed["url"], views["recipient_list"]["correlationId"]))
+    failures = wait_until(lambda: (v := aggregate(http, listed["url"], views["recipient_list"]["correlationId"]))
                         ["failures"].keys() == {"bank-flaky", "bank-slow"} and v["failures"],
                         timeout=15, what="both failures recorded")
     assert failures["bank-slow"].startswith("States.Timeout")
@@ -113,7 +113,7 @@ def test_slow_and_failing_banks_are_missing_and_the_good_quotes_come_best_first(
     # The slow bank still answers the publish-subscribe request, after the deadline: kept apart as late.
     pubsub = brokers["pubsub"]
     pubsub_view = views["pubsub"]
-    late = wait_for(lambda: (v := aggregate(http, pubsub["url"], pubsub_view["correlationId"]))["late"] and v,
+    late = wait_until(lambda: (v := aggregate(http, pubsub["url"], pubsub_view["correlationId"]))["late"] and v,
                     timeout=15, what="the slow bank's late reply")
     assert late["late"] == ["bank-slow"]
     assert late["result"] == pubsub_view["result"]
@@ -149,7 +149,7 @@ def test_first_m_completes_early_and_later_replies_are_late(brokers, http, varia
     assert len(result["quotes"]) == 2
     arrivals = [q["receivedAt"] for q in result["quotes"]]
     assert arrivals == sorted(arrivals)
-    settled = wait_for(lambda: (v := aggregate(http, broker["url"], correlation_id))
+    settled = wait_until(lambda: (v := aggregate(http, broker["url"], correlation_id))
                        and len(v["replied"]) + len(v["late"]) == 5 and v, timeout=20, what="every reply")
     assert sorted(settled["replied"] + settled["late"]) == LARGE_LOAN_BANKS
     assert "bank-jumbo-3" in settled["late"]
@@ -221,7 +221,7 @@ def test_bad_replies_go_to_the_dead_letter_queue_with_the_reason(brokers, http):
             sqs.delete_message(QueueUrl=broker["dead_letter_queue_url"], ReceiptHandle=message["ReceiptHandle"])
         return all(body in reasons for body in bad.values())
 
-    wait_for(all_dead_lettered, timeout=30, interval=0, what="the bad replies in the DLQ")
+    wait_until(all_dead_lettered, timeout=30, interval=0, what="the bad replies in the DLQ")
     assert "not valid JSON" in reasons[bad["not json"]]
     assert reasons[bad["unknown correlation"]] == f"UnknownCorrelation: no aggregate for correlation id {unknown_id}"
     assert "'bank-stranger' was not asked" in reasons[bad["not asked"]]
