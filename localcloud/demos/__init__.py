@@ -31,7 +31,7 @@ def exchange(say: Callable[[str], None], method: str, url: str, body: str | None
 
 
 def run_all(outputs: dict[str, Any], endpoint: str | None, say: Callable[[str], None] = print) -> None:
-    from localcloud.demos import counter, priority, sequence  # noqa: F401  (each module registers its demo)
+    from localcloud.demos import counter, priority, scatter_gather, sequence  # noqa: F401  (each module registers its demo)
 
     for name, run in DEMOS.items():
         if name not in outputs:
