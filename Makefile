@@ -15,11 +15,15 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
-# The emulator's own small virtualenv (MiniStack pins botocore exactly; its Lambda executor runs
-# handlers with this venv's python, which must hold nothing beyond what the AWS runtime has).
+# The emulator's virtualenv plays the Lambda Python runtime: boto3 only, because MiniStack runs
+# handlers with this interpreter. MiniStack itself (it pins botocore exactly) goes into a --target
+# folder that only its launcher puts on sys.path (see localcloud/emulator.py).
 $(EMULATOR_VENV)/.installed: emulator-requirements.txt
+	rm -rf $(EMULATOR_VENV)
 	$(PYTHON) -m venv $(EMULATOR_VENV)
-	$(EMULATOR_VENV)/bin/pip install --quiet --disable-pip-version-check -r emulator-requirements.txt
+	$(EMULATOR_VENV)/bin/pip install --quiet --disable-pip-version-check boto3
+	$(EMULATOR_VENV)/bin/pip install --quiet --disable-pip-version-check --no-warn-conflicts --target $(EMULATOR_VENV)/ministack \
+		-r emulator-requirements.txt
 	touch $@
 
 up: setup

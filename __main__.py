@@ -7,6 +7,96 @@ from components.counter import AtomicCounter
 counter = AtomicCounter("counter")
 pulumi.export("counter", {"url": counter.url, "table_name": counter.table_name})
 
+from components.dynamo_priority_queue import DynamoPriorityQueue, DynamoPriorityQueueArgs  # noqa: E402
+from components.priority_queues import PriorityQueues, PriorityQueuesArgs  # noqa: E402
+
+# Short timeouts and delays so tests see retries, DLQs and lease expiry within seconds.
+priority = PriorityQueues("priority", PriorityQueuesArgs(worker_timeout=10, retry_delay_seconds=1))
+priority_dynamo = DynamoPriorityQueue(
+    "priority-dynamo",
+    DynamoPriorityQueueArgs(lease_seconds=5, worker_timeout=30, retry_delay_seconds=1, max_workers=4),
+)
+pulumi.export("priority", {
+    "url": priority.url, "queue_urls": priority.queue_urls, "dlq_urls": priority.dlq_urls,
+    "jobs_table": priority.jobs_table, "worker_name": priority.worker_name,
+    "dynamo": {"url": priority_dynamo.url, "jobs_table": priority_dynamo.jobs_table,
+               "worker_name": priority_dynamo.worker_name},
+})
+
+from components.sequence import SequenceGenerator, SequenceGeneratorArgs, SequenceSpec  # noqa: E402
+
+sequence = SequenceGenerator("sequence", SequenceGeneratorArgs(sequences=[
+    SequenceSpec("ticket", start=1000, direct_route=True),   # one atomic sequence, also served without Lambda
+    SequenceSpec("atomic-*"),                                 # a family: one atomic counter per name
+    SequenceSpec("invoice-*", mode="gap-free"),               # per-tenant gap-free invoice numbers
+    SequenceSpec("order-*", mode="block", block_size=100),    # leased in blocks of 100
+    SequenceSpec("wide-*", start=10**38 - 3),                 # start near DynamoDB's 38-digit ceiling
+    SequenceSpec("wide-invoice-*", mode="gap-free", start=10**38 - 3),
+]))
+pulumi.export("sequence", {
+    "url": sequence.url,
+    "counters_table": sequence.counters.name,
+    "keys_table": sequence.keys.name,
+    "items_table": sequence.items.name if sequence.items else None,
+    "client_config": sequence.client_config,
+})
+
+# Scatter-gather: both variants, with the same demonstration banks registered with each. Small amounts
+# also reach a slow bank (slower than the deadline) and a failing one; large amounts reach three more, one of
+# them a second behind the others.
+from components.function import PythonFunction, PythonFunctionArgs  # noqa: E402
+from components.quote_provider import QuoteProvider, QuoteProviderArgs  # noqa: E402
+from components.scatter_gather import ScatterGatherArgs  # noqa: E402
+from components.scatter_gather_pubsub import PubSubScatterGather  # noqa: E402
+from components.scatter_gather_recipient_list import RecipientListScatterGather  # noqa: E402
+
+SCATTER_DEADLINE = 6
+# Queue-driven Lambdas at most 2 at a time each: the embedded emulator runs only 8 Lambdas at once, and every
+# throttled batch waits out its visibility timeout (and counts towards its redrive).
+scatter_args = ScatterGatherArgs(deadline_seconds=SCATTER_DEADLINE, recipient_timeout_seconds=SCATTER_DEADLINE + 2,
+                                 aggregator_concurrency=2)
+loan_brokers = {
+    "pubsub": PubSubScatterGather("quotes-pubsub", scatter_args),
+    "recipient_list": RecipientListScatterGather("quotes-list", scatter_args),
+}
+banks = [  # (id, base rate, delay seconds, failure, min amount, max amount)
+    ("bank-universal", 4.5, 0, "", None, None),
+    ("bank-premium", 3.9, 0, "", None, None),
+    ("bank-slow", 3.0, SCATTER_DEADLINE + 4, "", None, 999_999),
+    ("bank-flaky", 3.5, 0, "core banking system unavailable", None, 999_999),
+    ("bank-jumbo-1", 4.1, 0, "", 1_000_000, None),
+    ("bank-jumbo-2", 4.2, 0, "", 1_000_000, None),
+    ("bank-jumbo-3", 4.3, 1, "", 1_000_000, None),  # a second behind the others
+]
+for bank_id, rate, delay, failure, low, high in banks:
+    timeout = delay + 5
+    bank = PythonFunction(bank_id, PythonFunctionArgs(
+        package="scatter_gather", handler="bank.handler", timeout=timeout,
+        environment={"BANK_ID": bank_id, "BASE_RATE": str(rate), "DELAY_SECONDS": str(delay), "FAILURE": failure},
+    ))
+    for variant, broker in loan_brokers.items():
+        QuoteProvider(f"{bank_id}-{variant}", QuoteProviderArgs(
+            provider_id=bank_id, function=bank, target=broker.provider_target, min_amount=low, max_amount=high,
+            visibility_timeout_seconds=timeout, max_concurrency=2,
+        ))
+pubsub_broker, list_broker = loan_brokers["pubsub"], loan_brokers["recipient_list"]
+pulumi.export("scatter_gather", {
+    "deadline_seconds": SCATTER_DEADLINE,
+    "pubsub": {
+        "url": pubsub_broker.url, "aggregates_table_name": pubsub_broker.aggregates_table_name,
+        "registry_table_name": pubsub_broker.registry_table_name, "event_bus_name": pubsub_broker.event_bus_name,
+        "topic_arn": pubsub_broker.topic_arn, "reply_queue_url": pubsub_broker.reply_queue_url,
+        "dead_letter_queue_url": pubsub_broker.dead_letter_queue_url,
+        "state_machine_arn": pubsub_broker.state_machine_arn,
+    },
+    "recipient_list": {
+        "url": list_broker.url, "aggregates_table_name": list_broker.aggregates_table_name,
+        "registry_table_name": list_broker.registry_table_name, "event_bus_name": list_broker.event_bus_name,
+        "state_machine_arn": list_broker.state_machine_arn,
+        "state_machine_role_name": list_broker.state_machine_role_name,
+    },
+})
+
 # Webhook ingress: GitHub, Stripe, Slack and a generic HMAC sender (its secret in an SSM
 # SecureString), a source kept for rotation drills, and a storage-first GitHub source; plus one
 # subscriber queue on the bus, as another stack would add.

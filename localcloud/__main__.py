@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from localcloud import demos, emulator
-from localcloud.deploy import DeployFailed, deploy
+from localcloud.deploy import DeployFailed, deploy, pulumi_cli_available
 from localcloud.target import Target, TargetError, resolve_target
 
 STATE_DIR = Path(".localcloud")
@@ -44,6 +44,13 @@ def up(args: argparse.Namespace) -> int:
         target = Target("embedded", _embedded_endpoint(say), target.region)
     elif target.kind == "endpoint":
         say(f"target: {target.endpoint} (from AWS_ENDPOINT_URL)")
+        if not pulumi_cli_available():  # the local engine creates only: start from an empty endpoint
+            if emulator.is_healthy(target.endpoint):
+                say("resetting the MiniStack at that endpoint for a clean deployment")
+                emulator.reset(target.endpoint)
+            else:
+                say("note: without the Pulumi CLI the local engine only creates resources; "
+                    "restart the emulator at that endpoint between two deployments")
     else:
         say("target: real AWS (SERVERLESS_PATTERNS_TARGET=aws)")
     try:

@@ -1,9 +1,11 @@
 """Control of the embedded emulator (MiniStack) as a child process bound to 127.0.0.1.
 
-MiniStack runs from its own small virtualenv (``ministack`` + ``boto3`` only): it pins botocore
-exactly, and its local Lambda executor runs handlers with the first ``python3`` on its PATH, so that
-venv's ``bin`` goes first on PATH. Handlers then see what the AWS Python runtime gives them (stdlib +
-boto3) plus their own archive and layers, and a packaging mistake fails here as it would on AWS.
+The emulator's virtualenv (``.venv-emulator``) plays the AWS Lambda Python runtime: it holds boto3
+and nothing else, and MiniStack's local executor runs every handler with that interpreter. MiniStack
+itself (which pins botocore exactly) lives in ``.venv-emulator/ministack``, installed with
+``pip --target`` and put on ``sys.path`` by the launcher only, so handlers cannot see it. A handler
+therefore imports exactly what it would on AWS (stdlib + boto3) plus its archive and layers, and a
+packaging mistake fails here as it would there.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 HEALTH_PATH = "/_ministack/health"
+# MiniStack's own packages go on sys.path here, not in the environment its Lambda workers inherit.
+_LAUNCHER = "import sys; sys.path.insert(0, sys.argv.pop(1)); sys.argv[0] = 'ministack'; " \
+    "from ministack.app import main; main()"
 RESET_PATH = "/_ministack/reset"
 
 
@@ -148,12 +153,12 @@ def start(
     this process exits (``make up``); stop it with :meth:`EmulatorProcess.stop`.
     """
     venv = venv or default_emulator_venv()
-    executable = venv / "bin" / "ministack"
-    if not executable.exists():
+    python, library = venv / "bin" / "python", venv / "ministack"
+    if not python.exists() or not (library / "ministack").is_dir():
         raise EmulatorError(
-            f"MiniStack is not installed in {venv}; create it with "
-            f"`python -m venv {venv} && {venv}/bin/pip install -r emulator-requirements.txt`"
-            " (make does this)"
+            f"MiniStack is not installed in {venv}; `make setup` creates it "
+            f"(python -m venv {venv}; {venv}/bin/pip install boto3; "
+            f"{venv}/bin/pip install --target {library} -r emulator-requirements.txt)"
         )
     port = port or free_loopback_port()
     env = {
@@ -170,7 +175,7 @@ def start(
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
-            [str(executable)],
+            [str(python), "-c", _LAUNCHER, str(library)],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,

@@ -3,9 +3,7 @@ named (never silently), and runs on the others. Measured on MiniStack 1.5.33 (se
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
-
+from localcloud.emulator import is_healthy as is_ministack
 from localcloud.target import Target
 
 MINISTACK_GAPS = {
@@ -15,15 +13,9 @@ MINISTACK_GAPS = {
     "sqs-batching-window": "SQS MaximumBatchingWindowInSeconds",
     "sfn-machine-timeout": "Step Functions machine-level TimeoutSeconds",
     "lambda-permission-enforcement": "lambda.Permission is recorded but not enforced",
+    "dynamodb-38-digit-arithmetic": "UpdateItem ADD / SET arithmetic rounds numbers to 28 significant digits "
+                                    "(DynamoDB keeps 38)",
 }
-
-
-def is_ministack(endpoint: str) -> bool:
-    try:
-        with urllib.request.urlopen(endpoint.rstrip("/") + "/_ministack/health", timeout=3) as resp:
-            return resp.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 def missing_capabilities(target: Target) -> dict[str, str]:

@@ -5,7 +5,18 @@ One module per AWS service; each registers its creators with ``@creates("<type t
 Importing this package registers them all.
 """
 
-from localcloud.provisioners import apigateway, dynamodb, events, iam, lambda_, secretsmanager, sns, sqs, ssm  # noqa: F401,E501  (registers)
+from localcloud.provisioners import (  # noqa: F401  (registers)
+    apigateway,
+    dynamodb,
+    events,
+    iam,
+    lambda_,
+    secretsmanager,
+    sns,
+    sqs,
+    ssm,
+    stepfunctions,
+)
 from localcloud.provisioners.base import CREATORS, Cloud, creates
 
 __all__ = ["CREATORS", "Cloud", "creates"]

@@ -65,3 +65,19 @@ def dynamodb_table(cloud: Cloud, name: str, inputs: dict) -> tuple[str, dict]:
         outputs["streamArn"] = table["LatestStreamArn"]
         outputs["streamLabel"] = table.get("LatestStreamLabel", "")
     return table_name, outputs
+
+
+@creates("aws:dynamodb/tableItem:TableItem")
+def dynamodb_table_item(cloud: Cloud, name: str, inputs: dict) -> tuple[str, dict]:
+    import json
+
+    item = json.loads(inputs["item"])
+    key_names = [inputs["hashKey"], *([inputs["rangeKey"]] if inputs.get("rangeKey") else [])]
+    missing = [k for k in key_names if k not in item]
+    if missing:
+        raise ValueError(f"item for {name!r} lacks its key attribute(s) {missing}")
+    cloud.client("dynamodb").put_item(TableName=inputs["tableName"], Item=item)
+    key_values = [next(iter(item[k].values())) for k in key_names]
+    item_id = "|".join([inputs["tableName"], *(f"{k}|{v}" for k, v in zip(key_names, key_values, strict=True))])
+    return item_id, {**inputs, "hashKeyValue": str(key_values[0]),
+                     "rangeKeyValue": str(key_values[1]) if len(key_values) > 1 else None}

@@ -76,13 +76,16 @@ def lambda_invoke_arn(region: str, function_arn: str) -> str:
     return f"arn:{partition}:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
 
 
-def _retry_iam_propagation(call: Callable[[], dict], attempts: int = 10) -> dict:
-    """A just-created role may not be assumable yet on AWS; the provider retries, so do we."""
+def _retry_iam_propagation(call: Callable[[], dict], attempts: int = 10, marker: str = "cannot be assumed") -> dict:
+    """A just-created role may not be assumable yet on AWS; the provider retries, so do we.
+
+    ``marker``: the text of the service's "role not assumable yet" error.
+    """
     for attempt in range(attempts):
         try:
             return call()
         except Exception as exc:  # botocore ClientError; narrowed by message
-            if "cannot be assumed" not in str(exc) or attempt == attempts - 1:
+            if marker not in str(exc) or attempt == attempts - 1:
                 raise
             time.sleep(min(2**attempt * 0.2, 5))
     raise AssertionError("unreachable")

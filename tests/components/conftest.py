@@ -62,9 +62,15 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return json.loads(self.one("aws:iam/rolePolicy:RolePolicy", name_suffix).inputs["policy"])["Statement"]
 
 
+@pytest.fixture(scope="session")
+def build_dir(tmp_path_factory) -> str:
+    """One build folder for the session, so each dependency layer is built with pip once."""
+    return str(tmp_path_factory.mktemp("build"))
+
+
 @pytest.fixture
-def mocks(tmp_path, monkeypatch) -> RecordingMocks:
-    monkeypatch.setenv("SERVERLESS_PATTERNS_BUILD_DIR", str(tmp_path / "build"))
+def mocks(build_dir, monkeypatch) -> RecordingMocks:
+    monkeypatch.setenv("SERVERLESS_PATTERNS_BUILD_DIR", build_dir)
     recorder = RecordingMocks()
     pulumi.runtime.set_mocks(recorder, project="serverless-patterns", stack="unit", preview=False)
     return recorder

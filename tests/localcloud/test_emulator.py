@@ -83,6 +83,33 @@ def test_stop_ends_the_emulator_and_its_lambda_workers(tmp_path):
     assert all(_gone(pid, 5) for pid in workers)
 
 
+def test_handlers_see_only_what_the_aws_runtime_gives_them(tmp_path):
+    """boto3 and the stdlib import; MiniStack's own packages (here PyYAML) do not."""
+    process = emulator.start(tmp_path / "emulator.log", venv=VENV)
+    try:
+        lam = _client(process.endpoint, "lambda")
+        code = ("import importlib\n"
+                "def handler(event, context):\n"
+                "    try:\n"
+                "        importlib.import_module(event['module'])\n"
+                "        return 'importable'\n"
+                "    except ImportError:\n"
+                "        return 'missing'\n")
+        lam.create_function(FunctionName="probe", Runtime="python3.12", Handler="h.handler",
+                            Role="arn:aws:iam::000000000000:role/r", Code={"ZipFile": _zip({"h.py": code})})
+
+        def probe(module: str) -> str:
+            payload = lam.invoke(FunctionName="probe", Payload=f'{{"module": "{module}"}}'.encode())["Payload"]
+            return payload.read().decode().strip('"')
+
+        assert probe("boto3") == "importable"
+        assert probe("json") == "importable"
+        for emulator_only in ("yaml", "hypercorn", "ministack"):
+            assert probe(emulator_only) == "missing", emulator_only
+    finally:
+        process.stop()
+
+
 def test_start_reset_stop(tmp_path):
     log = tmp_path / "emulator.log"
     process = emulator.start(log, venv=VENV)

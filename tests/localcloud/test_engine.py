@@ -115,11 +115,12 @@ def test_topic_and_filtered_raw_subscription(out):
 
 def test_bus_rule_and_target(out):
     events = boto3.client("events")
-    assert events.describe_event_bus(Name="engine-test-bus")["Arn"] == out["events"]["bus_arn"]
-    rule = events.describe_rule(Name=out["events"]["rule_name"], EventBusName="engine-test-bus")
+    bus = out["events"]["bus_name"]
+    assert events.describe_event_bus(Name=bus)["Arn"] == out["events"]["bus_arn"]
+    rule = events.describe_rule(Name=out["events"]["rule_name"], EventBusName=bus)
     assert rule["Arn"] == out["events"]["rule_arn"]
     assert json.loads(rule["EventPattern"]) == {"source": ["engine.test"]}
-    targets = events.list_targets_by_rule(Rule=out["events"]["rule_name"], EventBusName="engine-test-bus")["Targets"]
+    targets = events.list_targets_by_rule(Rule=out["events"]["rule_name"], EventBusName=bus)["Targets"]
     assert [(t["Id"], t["Arn"]) for t in targets] == [(out["events"]["target_id"], out["queues"]["work_arn"])]
 
 

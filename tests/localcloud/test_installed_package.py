@@ -3,6 +3,7 @@ in another directory, deployed, and called."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -27,8 +28,13 @@ pulumi.export("components_from", components.__file__)
 
 @pytest.fixture(scope="module")
 def installed_site(tmp_path_factory):
+    source = tmp_path_factory.mktemp("source")  # build from a copy: setuptools writes build/ beside the source
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    for package in ("components", "functions", "localcloud"):
+        shutil.copytree(ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__"))
     build = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(build), str(ROOT)],
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(build), str(source)],
                    check=True, capture_output=True)
     wheel = next(build.glob("serverless_patterns-*.whl"))
     assert "functions/counter/requirements.txt" in zipfile.ZipFile(wheel).namelist()

@@ -1,6 +1,7 @@
 """One resource of every type the local engine supports, with distinctive settings to check."""
 
 import json
+import uuid
 
 import pulumi
 import pulumi_aws as aws
@@ -80,7 +81,7 @@ subscription = aws.sns.TopicSubscription(
     "news-to-work", topic=topic.arn, protocol="sqs", endpoint=queue.arn, raw_message_delivery=True,
     filter_policy=json.dumps({"kind": ["important"]}),
 )
-bus = aws.cloudwatch.EventBus("bus", name="engine-test-bus")
+bus = aws.cloudwatch.EventBus("bus", name=f"engine-test-bus-{uuid.uuid4().hex[:8]}")  # buses are not autonamed
 rule = aws.cloudwatch.EventRule("orders", event_bus_name=bus.name,
                                 event_pattern=json.dumps({"source": ["engine.test"]}))
 target = aws.cloudwatch.EventTarget("orders-to-work", rule=rule.name, event_bus_name=bus.name, arn=queue.arn)
@@ -125,7 +126,7 @@ pulumi.export("permission", {"id": permission.id})
 pulumi.export("queues", {"work_url": queue.url, "work_arn": queue.arn, "dlq_arn": dlq.arn, "fifo_name": fifo.name})
 pulumi.export("mapping", {"uuid": mapping.uuid})
 pulumi.export("sns", {"topic_arn": topic.arn, "subscription_arn": subscription.arn})
-pulumi.export("events", {"bus_arn": bus.arn, "rule_arn": rule.arn, "rule_name": rule.name,
+pulumi.export("events", {"bus_name": bus.name, "bus_arn": bus.arn, "rule_arn": rule.arn, "rule_name": rule.name,
                          "target_id": target.target_id})
 pulumi.export("api", {"id": api.id, "execution_arn": api.execution_arn, "url": stage.invoke_url,
                       "stage_execution_arn": stage.execution_arn})

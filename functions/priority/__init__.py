@@ -1,0 +1,1 @@
+"""Priority queues: producer API, SQS worker, DynamoDB-backed strict-order queue, and their clients."""

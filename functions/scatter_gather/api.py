@@ -1,0 +1,90 @@
+"""``POST /quotes`` scatters a quote request; ``GET /quotes/{correlationId}`` reads its aggregate.
+
+The request is validated first (bad input: 400, nothing written or published). Then the aggregate
+is opened with its deadline (``deadlineSeconds`` or the default), and only then is the request sent
+out, so no reply can arrive before its aggregate:
+
+- ``MODE=pubsub``: the providers that quote for the amount are looked up (to know how many replies
+  to expect), a deadline timer execution is started, and the request is published to the topic
+  with the amount as a message attribute (providers' filter policies select on it);
+- ``MODE=recipient-list``: the broker state machine is started; it looks up the recipients itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from datetime import UTC, datetime
+
+import boto3
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError
+
+from functions.common.validation import InvalidInput
+from functions.scatter_gather.messages import parse_quote_request, validate_correlation_id
+from functions.scatter_gather.registry import providers_for
+from functions.scatter_gather.store import AggregateStore, public_view
+
+MODE = os.environ["MODE"]
+DEADLINE_SECONDS = int(os.environ["DEADLINE_SECONDS"])
+MAX_DEADLINE_SECONDS = int(os.environ["MAX_DEADLINE_SECONDS"])
+
+logger = Logger(service="scatter-gather")
+app = APIGatewayRestResolver()
+dynamodb = boto3.resource("dynamodb")
+store = AggregateStore(dynamodb.Table(os.environ["AGGREGATES_TABLE"]), boto3.client("events"), os.environ["EVENT_BUS"])
+sfn = boto3.client("stepfunctions")
+sns = boto3.client("sns")
+
+
+@app.post("/quotes")
+def request_quotes() -> Response:
+    try:
+        request = parse_quote_request(app.current_event.body, DEADLINE_SECONDS, MAX_DEADLINE_SECONDS)
+    except InvalidInput as exc:
+        raise BadRequestError(str(exc)) from None
+    correlation_id = str(uuid.uuid4())
+    deadline = time.time() + request.deadline_seconds
+    message = request.to_message(correlation_id)
+    deadline_at = datetime.fromtimestamp(deadline, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    if MODE == "pubsub":
+        registry = dynamodb.Table(os.environ["REGISTRY_TABLE"])
+        providers = [p["providerId"] for p in providers_for(registry, request.amount)]
+        store.open(correlation_id, message, request.strategy.to_dict(), deadline, providers)
+        if providers:
+            sfn.start_execution(stateMachineArn=os.environ["STATE_MACHINE_ARN"], name=correlation_id,
+                                input=json.dumps({"correlationId": correlation_id, "deadlineAt": deadline_at}))
+            sns.publish(
+                TopicArn=os.environ["TOPIC_ARN"],
+                Message=json.dumps({**message, "replyTo": os.environ["REPLY_QUEUE_URL"]}),
+                MessageAttributes={"amount": {"DataType": "Number", "StringValue": repr(request.amount)}},
+            )
+        asked = len(providers)
+    else:
+        store.open(correlation_id, message, request.strategy.to_dict(), deadline, None)
+        sfn.start_execution(stateMachineArn=os.environ["STATE_MACHINE_ARN"], name=correlation_id,
+                            input=json.dumps({**message, "deadlineAt": deadline_at}))
+        asked = None
+    logger.info("scattered", extra={"correlation_id": correlation_id, "providers": asked})
+    body = {"correlationId": correlation_id, "status": "open", "deadline": deadline, "providers": asked}
+    return Response(202, "application/json", json.dumps(body), headers={"Location": f"/quotes/{correlation_id}"})
+
+
+@app.get("/quotes/<correlation_id>")
+def read_aggregate(correlation_id: str) -> dict:
+    try:
+        correlation_id = validate_correlation_id(correlation_id)
+    except InvalidInput as exc:
+        raise BadRequestError(str(exc)) from None
+    item = store.get(correlation_id)
+    if item is None:
+        raise NotFoundError(f"no quote request {correlation_id}")
+    return public_view(item)
+
+
+@logger.inject_lambda_context
+def handler(event: dict, context: object) -> dict:
+    return app.resolve(event, context)

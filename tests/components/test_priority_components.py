@@ -1,0 +1,163 @@
+"""The priority-queue components under Pulumi mocks: resources, wiring, concurrency shares and
+least-privilege IAM, which the emulator cannot check (it does not enforce IAM)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.dynamo_priority_queue import DynamoPriorityQueue, DynamoPriorityQueueArgs
+from components.priority_jobs import JobCode
+from components.priority_queues import PriorityLevel, PriorityQueues, PriorityQueuesArgs
+from tests.components.priority_mocks import register
+
+
+def policy_of(mocks, function_name: str) -> list[dict]:
+    return json.loads(mocks.named(f"{function_name}-policy").inputs["policy"])["Statement"]
+
+
+def env_of(mocks, function_name: str) -> dict[str, str]:
+    return mocks.named(function_name).inputs["environment"]["variables"]
+
+
+@pytest.fixture(scope="module")
+def sqs_variant():
+    def program():
+        queues = PriorityQueues("pq", PriorityQueuesArgs(
+            levels=[PriorityLevel("urgent", 6), PriorityLevel("normal", 3), PriorityLevel("bulk", 2)],
+            max_receive_count=4, worker_timeout=20,
+            job=JobCode(handler="my_jobs.handle", layers=["arn:aws:lambda:us-east-1:1:layer:jobs:1"],
+                        statements=[{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["arn:aws:s3:::b/*"]}]),
+        ))
+        return queues.queue_urls
+
+    return register(program)
+
+
+def test_each_level_has_its_queue_and_dlq_with_the_redrive_policy(sqs_variant):
+    for level in ("urgent", "normal", "bulk"):
+        queue = sqs_variant.named(f"pq-{level}").inputs
+        assert sqs_variant.named(f"pq-{level}-dlq").inputs["messageRetentionSeconds"] == 14 * 24 * 3600
+        redrive = json.loads(queue["redrivePolicy"])
+        assert redrive == {"deadLetterTargetArn": f"arn:aws:sqs:us-east-1:123456789012:pq-{level}-dlq",
+                           "maxReceiveCount": 4}
+        assert queue["visibilityTimeoutSeconds"] == 6 * 20
+
+
+def test_the_worker_serves_every_level_with_its_share_and_reports_partial_failures(sqs_variant):
+    mappings = {m.name: m.inputs for m in sqs_variant.of_type("aws:lambda/eventSourceMapping:EventSourceMapping")}
+    assert {name: m["scalingConfig"]["maximumConcurrency"] for name, m in mappings.items()} == {
+        "pq-urgent-mapping": 6, "pq-normal-mapping": 3, "pq-bulk-mapping": 2}
+    for name, mapping in mappings.items():
+        level = name.removeprefix("pq-").removesuffix("-mapping")
+        assert mapping["eventSourceArn"].endswith(f":pq-{level}")
+        assert mapping["functionName"].endswith(":function:pq-worker")
+        assert mapping["functionResponseTypes"] == ["ReportBatchItemFailures"]
+    worker = sqs_variant.named("pq-worker").inputs
+    assert worker["reservedConcurrentExecutions"] == 6 + 3 + 2  # the shares never throttle one another
+    assert worker["handler"] == "functions.priority.worker.handler"
+    assert "arn:aws:lambda:us-east-1:1:layer:jobs:1" in worker["layers"]
+    env = env_of(sqs_variant, "pq-worker")
+    assert env["JOB_HANDLER"] == "my_jobs.handle" and env["MAX_RECEIVE_COUNT"] == "4"
+    assert env["LEVELS"] == "urgent,normal,bulk"
+
+
+def test_the_worker_may_only_consume_the_level_queues_and_write_outcomes(sqs_variant):
+    statements = policy_of(sqs_variant, "pq-worker")
+    queues = [f"arn:aws:sqs:us-east-1:123456789012:pq-{level}" for level in ("urgent", "normal", "bulk")]
+    table = "arn:aws:dynamodb:us-east-1:123456789012:table/pq-jobs"
+    assert statements[1:] == [
+        {"Effect": "Allow", "Action": ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                                       "sqs:ReceiveMessage"], "Resource": queues},
+        {"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:UpdateItem"], "Resource": [table]},
+        {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["arn:aws:s3:::b/*"]},
+    ]
+    assert statements[0]["Action"] == ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
+
+
+def test_the_producer_may_only_send_to_the_level_queues_and_read_outcomes(sqs_variant):
+    statements = policy_of(sqs_variant, "pq-api-fn")
+    queues = [f"arn:aws:sqs:us-east-1:123456789012:pq-{level}" for level in ("urgent", "normal", "bulk")]
+    assert statements[1:] == [
+        {"Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": queues},
+        {"Effect": "Allow", "Action": ["dynamodb:GetItem"],
+         "Resource": ["arn:aws:dynamodb:us-east-1:123456789012:table/pq-jobs"]},
+    ]
+    assert json.loads(env_of(sqs_variant, "pq-api-fn")["QUEUE_URLS"]) == {
+        level: f"https://sqs.us-east-1.amazonaws.com/123456789012/pq-{level}" for level in ("urgent", "normal", "bulk")}
+    assert sorted(m.inputs["httpMethod"] for m in sqs_variant.of_type("aws:apigateway/method:Method")) == [
+        "GET", "POST"]
+
+
+@pytest.fixture(scope="module")
+def dynamo_variant():
+    return register(lambda: DynamoPriorityQueue("dq", DynamoPriorityQueueArgs(levels=["p0", "p1", "p2"],
+                                                                            max_workers=5)).url)
+
+
+def test_the_queue_table_orders_queued_jobs_by_status_then_priority_and_age(dynamo_variant):
+    table = dynamo_variant.named("dq-jobs").inputs
+    assert table["hashKey"] == "id"
+    index = table["globalSecondaryIndexes"][0]
+    assert index["name"] == "by-status"
+    assert [(k["attributeName"], k["keyType"]) for k in index["keySchemas"]] == [
+        ("status", "HASH"), ("queue_key", "RANGE")]
+    assert index["projectionType"] == "INCLUDE"
+    assert sorted(index["nonKeyAttributes"]) == ["attempts", "lease_expires_at"]
+
+
+def test_the_dynamo_worker_may_only_query_the_index_and_update_jobs(dynamo_variant):
+    table = "arn:aws:dynamodb:us-east-1:123456789012:table/dq-jobs"
+    assert policy_of(dynamo_variant, "dq-worker")[1:] == [
+        {"Effect": "Allow", "Action": ["dynamodb:Query"], "Resource": [f"{table}/index/by-status"]},
+        {"Effect": "Allow", "Action": ["dynamodb:UpdateItem"], "Resource": [table]},
+    ]
+    assert policy_of(dynamo_variant, "dq-api-fn")[1:] == [
+        {"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:PutItem"], "Resource": [table]}]
+    worker = dynamo_variant.named("dq-worker").inputs
+    assert worker["reservedConcurrentExecutions"] == 5
+    assert env_of(dynamo_variant, "dq-worker")["LEASE_SECONDS"] == "60"
+
+
+def test_the_schedule_starts_a_worker_and_only_that_rule_may_invoke_it(dynamo_variant):
+    rule = dynamo_variant.named("dq-tick").inputs
+    assert rule["scheduleExpression"] == "rate(1 minute)"
+    permission = dynamo_variant.named("dq-tick-permission").inputs
+    assert permission["principal"] == "events.amazonaws.com"
+    assert permission["sourceArn"] == "arn:aws:cloudwatch:us-east-1:123456789012:dq-tick"
+    target = dynamo_variant.named("dq-tick-target").inputs
+    assert target["arn"].endswith(":function:dq-worker")
+    assert json.loads(target["input"]) == {"max_jobs": 100}
+
+
+def test_without_a_schedule_no_rule_is_created():
+    mocks = register(lambda: DynamoPriorityQueue("quiet", DynamoPriorityQueueArgs(schedule=None)).url)
+    assert not mocks.of_type("aws:cloudwatch/eventRule:EventRule")
+    principals = {p.inputs["principal"] for p in mocks.of_type("aws:lambda/permission:Permission")}
+    assert principals == {"apigateway.amazonaws.com"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (PriorityQueuesArgs(levels=[]), "at least one priority level"),
+        (PriorityQueuesArgs(levels=[PriorityLevel("a", 2), PriorityLevel("a", 2)]), "unique"),
+        (PriorityQueuesArgs(levels=[PriorityLevel("a", 1)]), "max_concurrency must be 2..1000"),
+        (PriorityQueuesArgs(levels=[PriorityLevel("bad name", 2)]), "invalid priority level"),
+        (PriorityQueuesArgs(batch_size=11), "batch_size"),
+        (PriorityQueuesArgs(max_receive_count=0), "max_receive_count"),
+        (PriorityQueuesArgs(worker_timeout=30, visibility_timeout=10), "visibility_timeout"),
+        (DynamoPriorityQueueArgs(lease_seconds=60, worker_timeout=60), "must exceed lease_seconds"),
+        (DynamoPriorityQueueArgs(max_attempts=0), "at least 1"),
+        (DynamoPriorityQueueArgs(levels=["high", "high"]), "unique"),
+    ],
+)
+def test_invalid_settings_are_refused_before_anything_is_created(args, message):
+    with pytest.raises(ValueError, match=message):
+        args.validate()
+
+
+def test_a_job_handler_must_name_a_module_and_function():
+    with pytest.raises(ValueError, match="module.function"):
+        JobCode(handler="handle")
