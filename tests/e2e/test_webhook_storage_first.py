@@ -13,7 +13,8 @@ import json
 
 import boto3
 
-from tests.e2e.webhook_support import bus_unreachable, outputs, sender, subscriber, wait_until  # noqa: F401  (fixtures)
+from tests.e2e.priority_support import wait_until  # the one polling helper of the e2e tests
+from tests.e2e.webhook_support import bus_unreachable, outputs, sender, subscriber  # noqa: F401  (fixtures)
 
 SOURCE = "github-async"
 
@@ -56,7 +57,7 @@ def test_delivery_is_published_after_the_verifier_failed_for_a_while(sender, sub
     with bus_unreachable(outputs["queue_verifier_name"]):
         response, delivery_id = sender.send(SOURCE, {"during": "outage"})
         assert response.status_code == 202, response.text
-        wait_until(lambda: in_flight() >= 1, 15, "the queue verifier to take the message")
+        wait_until(lambda: in_flight() >= 1, 15, what="the queue verifier to take the message")
         assert subscriber.nothing_for(delivery_id, settle=4)  # it failed: nothing published, message kept
 
     [event] = subscriber.events(delivery_id, timeout=45)
@@ -72,7 +73,7 @@ def test_forged_delivery_goes_to_the_dead_letter_queue_with_the_reason(sender, s
     assert response.status_code == 202  # storage-first answers before verifying
     found: dict = {}
     wait_until(lambda: found.update(_dead_letters(outputs["dead_letter_queue_url"])) or delivery_id in found,
-               30, "the rejected request in the dead-letter queue")
+               30, what="the rejected request in the dead-letter queue")
     assert found[delivery_id]["rejected-status"] == "401"
     assert "invalid signature" in found[delivery_id]["rejected-reason"]
     assert subscriber.nothing_for(delivery_id)

@@ -129,14 +129,6 @@ def bus_unreachable(function_name: str) -> Iterator[None]:
         waiter.wait(FunctionName=function_name)
 
 
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.5)
-
-
 # Fixtures shared by the webhook e2e modules (imported there by name).
 @pytest.fixture(scope="module")
 def outputs(catalog: dict[str, Any]) -> dict[str, Any]:
