@@ -31,7 +31,13 @@ def exchange(say: Callable[[str], None], method: str, url: str, body: str | None
 
 
 def run_all(outputs: dict[str, Any], endpoint: str | None, say: Callable[[str], None] = print) -> None:
-    from localcloud.demos import counter, priority, scatter_gather, sequence  # noqa: F401  (each module registers its demo)
+    from localcloud.demos import (  # noqa: F401  (each module registers its demo)
+        counter,
+        priority,
+        scatter_gather,
+        sequence,
+        webhook,
+    )
 
     for name, run in DEMOS.items():
         if name not in outputs:

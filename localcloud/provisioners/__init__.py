@@ -11,8 +11,10 @@ from localcloud.provisioners import (  # noqa: F401  (registers)
     events,
     iam,
     lambda_,
+    secretsmanager,
     sns,
     sqs,
+    ssm,
     stepfunctions,
 )
 from localcloud.provisioners.base import CREATORS, Cloud, creates

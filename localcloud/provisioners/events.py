@@ -65,3 +65,17 @@ def event_target(cloud: Cloud, name: str, inputs: dict) -> tuple[str, dict]:
     if response.get("FailedEntryCount"):
         raise ValueError(f"target {name!r} rejected: {response['FailedEntries']}")
     return f"{bus}-{inputs['rule']}-{target_id}", {**inputs, "targetId": target_id, "eventBusName": bus}
+
+
+@creates("aws:cloudwatch/eventArchive:EventArchive")
+def event_archive(cloud: Cloud, name: str, inputs: dict) -> tuple[str, dict]:
+    archive_name = inputs.get("name") or cloud.autoname(name, 48)
+    client = cloud.client("events")
+    client.describe_event_bus(Name=inputs["eventSourceArn"].rsplit("/", 1)[-1])  # AWS refuses a missing bus
+    request: dict[str, Any] = {"ArchiveName": archive_name, "EventSourceArn": inputs["eventSourceArn"]}
+    for source, target in (("description", "Description"), ("eventPattern", "EventPattern"),
+                           ("retentionDays", "RetentionDays"), ("kmsKeyIdentifier", "KmsKeyIdentifier")):
+        if inputs.get(source) not in (None, ""):
+            request[target] = inputs[source]
+    arn = client.create_archive(**request)["ArchiveArn"]
+    return archive_name, {**inputs, "name": archive_name, "arn": arn}

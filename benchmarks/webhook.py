@@ -1,0 +1,220 @@
+"""Webhook ingress cost, in one run:
+
+1. in process: verification cost per request (HMAC over the raw body + constant-time compare, and the
+   whole acceptance step: signature, JSON parse, event entry) for 1 KB, 64 KB and 256 KB bodies;
+2. deployed: accepted deliveries per second through the verifier endpoint, against a pass-through
+   Lambda on the same bus that verifies nothing (the public generic webhook-to-EventBridge design).
+   A third endpoint runs the same verifier with replay protection switched off
+   (POWERTOOLS_IDEMPOTENCY_DISABLED) to separate the cost of verifying from the cost of the two
+   DynamoDB writes that de-duplicate. All three get signed 1 KB deliveries from 2 concurrent senders
+   each, at the same time and for the same window, so background load on the machine affects them
+   alike; ratios are medians over the rounds. Target: the verifier reaches at least 0.8 of the
+   pass-through rate.
+
+Run: ``.venv/bin/python benchmarks/webhook.py`` (writes benchmarks/results/webhook.json + .png). It
+starts its own embedded emulator, or uses ``AWS_ENDPOINT_URL`` when set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import boto3  # noqa: E402
+import requests  # noqa: E402
+from requests.adapters import HTTPAdapter  # noqa: E402
+
+from functions.webhook.delivery import Config, Request, Source, accept  # noqa: E402
+from functions.webhook.schemes import github, sign, stripe, verify  # noqa: E402
+from localcloud import emulator  # noqa: E402
+from localcloud.deploy import deploy  # noqa: E402
+from localcloud.target import Target, reachable_url  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results"
+PROGRAM = ROOT / "benchmarks" / "programs" / "webhook"
+SIZES = {"1 KB": 1024, "64 KB": 64 * 1024, "256 KB": 256_000}  # 256 KB: the largest body whose event fits
+SENDERS_PER_ENDPOINT = 2  # 6 in flight, under the emulator's cap of 8 concurrent Lambda executions
+WARM_UP_SECONDS = 4
+ROUND_SECONDS = 10
+ROUNDS = 5
+
+
+def _body(size: int) -> bytes:
+    """A JSON body of exactly ``size`` bytes."""
+    prefix = b'{"action": "push", "filler": "'
+    return prefix + b"x" * (size - len(prefix) - 2) + b'"}'
+
+
+def _per_call_us(fn, seconds: float = 0.6) -> float:
+    calls, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        fn()
+        calls += 1
+    return (time.perf_counter() - started) / calls * 1e6
+
+
+def in_process() -> dict:
+    secret = b"whsec_benchmark_secret"
+    results = {}
+    for label, size in SIZES.items():
+        body = _body(size)
+        row = {}
+        for scheme in (github(), stripe()):
+            now = int(time.time())
+            headers = {k.lower(): v for k, v in sign(scheme, secret, body, now if scheme.kind == "stripe" else None)
+                       .items()}
+            config = Config({"s": Source("s", scheme, "arn")}, max_body_bytes=300 * 1024)
+            request = Request("s", headers, body, now)
+            secrets = [("AWSCURRENT", secret)]
+            row[scheme.kind] = {
+                "verify_us": _per_call_us(partial(verify, scheme, secrets, headers, body, now)),
+                "accept_us": _per_call_us(partial(accept, config, request, secrets, now, "sync")),
+            }
+        row["json_parse_us"] = _per_call_us(partial(json.loads, body))
+        results[label] = row
+    return results
+
+
+def _session() -> requests.Session:
+    """No retries: with fewer senders than the emulator's concurrency cap nothing should be throttled,
+    and any 429 is counted in the results rather than hidden."""
+    session = requests.Session()
+    session.mount("http://", HTTPAdapter(max_retries=0, pool_maxsize=16))
+    return session
+
+
+def _signed(secret: bytes, body: bytes) -> dict[str, str]:
+    return {**sign(github(), secret, body), "X-GitHub-Delivery": str(uuid.uuid4()), "X-GitHub-Event": "push",
+            "Content-Type": "application/json"}
+
+
+def _race(urls: dict[str, str], secret: bytes, session: requests.Session, seconds: float) -> dict[str, Counter]:
+    """Both endpoints at once, SENDERS_PER_ENDPOINT senders each, for the same window, so the machine's load
+    is the same for both. Returns the status codes each endpoint answered in the window."""
+    body = _body(1024)
+    stop = time.monotonic() + seconds
+
+    def send(url: str) -> Counter:
+        statuses: Counter = Counter()
+        while time.monotonic() < stop:
+            statuses[session.post(url, data=body, headers=_signed(secret, body), timeout=60).status_code] += 1
+        return statuses
+
+    with ThreadPoolExecutor(max_workers=SENDERS_PER_ENDPOINT * len(urls)) as pool:
+        futures = {name: [pool.submit(send, url) for _ in range(SENDERS_PER_ENDPOINT)] for name, url in urls.items()}
+        return {name: sum((f.result() for f in fs), Counter()) for name, fs in futures.items()}
+
+
+def deployed(endpoint: str) -> dict:
+    result = deploy(PROGRAM, Target("endpoint", endpoint), stack="bench", driver="engine")
+    outputs = result.outputs
+    secret = boto3.client("secretsmanager", endpoint_url=endpoint, region_name="us-east-1",
+                          aws_access_key_id="test", aws_secret_access_key="test").get_secret_value(
+        SecretId=outputs["secret_arn"])["SecretString"].encode()
+    lam = boto3.client("lambda", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test",
+                       aws_secret_access_key="test")
+    variables = lam.get_function_configuration(FunctionName=outputs["unprotected_function"])["Environment"]
+    lam.update_function_configuration(FunctionName=outputs["unprotected_function"], Environment={
+        "Variables": {**variables["Variables"], "POWERTOOLS_IDEMPOTENCY_DISABLED": "true"}})
+    urls = {"verifier": reachable_url(outputs["verifier_url"], endpoint) + "/webhooks/github",
+            "verifier without replay protection": reachable_url(outputs["unprotected_url"], endpoint)
+            + "/webhooks/github",
+            "pass-through": reachable_url(outputs["passthrough_url"], endpoint) + "/passthrough/github"}
+    session = _session()
+    _race(urls, secret, session, WARM_UP_SECONDS)  # start every worker of both functions
+    rounds = [_race(urls, secret, session, ROUND_SECONDS) for _ in range(ROUNDS)]
+    rates = {name: [r[name][200] / ROUND_SECONDS for r in rounds] for name in urls}
+    ratios = [r["verifier"][200] / r["pass-through"][200] for r in rounds]
+    unprotected = [r["verifier without replay protection"][200] / r["pass-through"][200] for r in rounds]
+    return {
+        "senders_per_endpoint": SENDERS_PER_ENDPOINT,
+        "statuses": {name: dict(sum((r[name] for r in rounds), Counter())) for name in urls},
+        "round_seconds": ROUND_SECONDS,
+        "rounds": ROUNDS,
+        "deliveries_per_second": {name: {"median": statistics.median(v), "all": v} for name, v in rates.items()},
+        "ratio_per_round": ratios,
+        "ratio_verifier_to_passthrough": statistics.median(ratios),
+        "ratio_per_round_without_replay_protection": unprotected,
+        "ratio_without_replay_protection": statistics.median(unprotected),
+        "target_ratio": 0.8,
+    }
+
+
+def chart(data: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    labels = list(data["in_process"])
+    width = 0.25
+    for offset, (key, name) in enumerate([("github", "GitHub verify"), ("stripe", "Stripe verify"),
+                                          ("accept", "GitHub full check + event")]):
+        values = [row["github"]["accept_us"] if key == "accept" else row[key]["verify_us"]
+                  for row in data["in_process"].values()]
+        positions = [i + (offset - 1) * width for i in range(len(labels))]
+        left.bar(positions, values, width, label=name)
+    left.set_xticks(range(len(labels)), labels)
+    left.set_ylabel("µs per request (in process)")
+    left.set_yscale("log")
+    left.set_title("verification cost by body size")
+    left.legend(fontsize=8)
+
+    rates = data["deployed"]["deliveries_per_second"]
+    names = list(rates)
+    values = [rates[n]["median"] for n in names]
+    labels = [n.replace(" without ", "\n(no ").replace(" protection", " protection)") for n in names]
+    right.bar(labels, values, color=["#4c72b0", "#8fb0d8", "#999999"])
+    for i, v in enumerate(values):
+        right.text(i, v, f"{v:.0f}/s", ha="center", va="bottom")
+    right.set_ylabel("accepted deliveries / s (median)")
+    right.set_title(f"deployed, {data['deployed']['senders_per_endpoint']} senders each: ratio "
+                    f"{data['deployed']['ratio_verifier_to_passthrough']:.2f} (target ≥ 0.8)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def main() -> dict:
+    data: dict = {"in_process": in_process(), "load_average_before": os.getloadavg()}
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        data["target"] = "AWS_ENDPOINT_URL"
+        data["deployed"] = deployed(endpoint)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            process = emulator.start(Path(tmp) / "emulator.log", venv=ROOT / ".venv-emulator")
+            try:
+                data["target"] = "embedded emulator"
+                data["deployed"] = deployed(process.endpoint)
+            finally:
+                process.stop()
+    data["load_average_after"] = os.getloadavg()
+    return data
+
+
+if __name__ == "__main__":
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    results = main()
+    (RESULTS / "webhook.json").write_text(json.dumps(results, indent=2))
+    chart(results, RESULTS / "webhook.png")
+    summary = {size: {k: round(v["verify_us"], 1) for k, v in row.items() if isinstance(v, dict)}
+               for size, row in results["in_process"].items()}
+    print(json.dumps({"verify_us": summary,
+                      "deliveries_per_second": {k: round(v["median"], 1) for k, v in
+                                                results["deployed"]["deliveries_per_second"].items()},
+                      "ratio": round(results["deployed"]["ratio_verifier_to_passthrough"], 3),
+                      "ratio_without_replay_protection":
+                          round(results["deployed"]["ratio_without_replay_protection"], 3)}, indent=2))

@@ -1,0 +1,97 @@
+"""``WebhookSubscription``: how another stack consumes webhook events: a rule on the exported bus that
+delivers the matching events into an SQS queue of its own (with a dead-letter queue).
+
+Example (in the consuming stack)
+--------------------------------
+>>> hooks = pulumi.StackReference("org/webhooks/prod")
+>>> orders = WebhookSubscription("orders", WebhookSubscriptionArgs(
+...     bus_name=hooks.get_output("webhook")["bus_name"], sources=["stripe"],
+...     detail_types=["payment_intent.succeeded"]))
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from functions.webhook.delivery import EVENT_SOURCE_PREFIX
+
+
+@dataclass
+class WebhookSubscriptionArgs:
+    """bus_name: the ingress bus. sources: source names to receive (empty: every webhook source).
+    detail_types: event types to receive (empty: all). max_receive_count: consumer attempts before
+    a message moves to the dead-letter queue. visibility_timeout_seconds: the queue's.
+    """
+
+    bus_name: pulumi.Input[str]
+    sources: Sequence[str] = ()
+    detail_types: Sequence[str] = ()
+    max_receive_count: int = 5
+    visibility_timeout_seconds: int = 30
+
+    def event_pattern(self) -> str:
+        pattern: dict = {"source": [EVENT_SOURCE_PREFIX + s for s in self.sources] or [{"prefix": EVENT_SOURCE_PREFIX}]}
+        if self.detail_types:
+            pattern["detail-type"] = list(self.detail_types)
+        return json.dumps(pattern)
+
+
+class WebhookSubscription(pulumi.ComponentResource):
+    """A rule on the webhook bus, its queue and dead-letter queue; ``queue_url`` is where events land."""
+
+    queue_url: pulumi.Output[str]
+    queue_arn: pulumi.Output[str]
+    dead_letter_queue_url: pulumi.Output[str]
+    rule_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: WebhookSubscriptionArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("serverless-patterns:webhook_subscription:WebhookSubscription", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.dead_letter_queue = aws.sqs.Queue(f"{name}-dlq", message_retention_seconds=14 * 24 * 3600, opts=child)
+        self.queue = aws.sqs.Queue(
+            f"{name}-queue",
+            visibility_timeout_seconds=args.visibility_timeout_seconds,
+            redrive_policy=self.dead_letter_queue.arn.apply(lambda arn: json.dumps(
+                {"deadLetterTargetArn": arn, "maxReceiveCount": args.max_receive_count})),
+            opts=child,
+        )
+        self.rule = aws.cloudwatch.EventRule(
+            f"{name}-rule", event_bus_name=args.bus_name, event_pattern=args.event_pattern(),
+            description="webhook events for a subscriber", opts=child)
+        for suffix, queue in (("queue", self.queue), ("dlq", self.dead_letter_queue)):  # target + its DLQ
+            aws.sqs.QueuePolicy(
+                f"{name}-{suffix}-policy",
+                queue_url=queue.url,
+                policy=pulumi.Output.all(queue.arn, self.rule.arn).apply(lambda values: json.dumps({
+                    "Version": "2012-10-17",
+                    "Statement": [{
+                        "Effect": "Allow",
+                        "Principal": {"Service": "events.amazonaws.com"},
+                        "Action": "sqs:SendMessage",
+                        "Resource": values[0],
+                        "Condition": {"ArnEquals": {"aws:SourceArn": values[1]}},
+                    }],
+                })),
+                opts=child,
+            )
+        aws.cloudwatch.EventTarget(
+            f"{name}-target",
+            rule=self.rule.name,
+            event_bus_name=args.bus_name,
+            arn=self.queue.arn,
+            retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(maximum_event_age_in_seconds=24 * 3600,
+                                                                    maximum_retry_attempts=185),
+            dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=self.dead_letter_queue.arn),
+            opts=child,
+        )
+        self.queue_url = self.queue.url
+        self.queue_arn = self.queue.arn
+        self.dead_letter_queue_url = self.dead_letter_queue.url
+        self.rule_arn = self.rule.arn
+        self.register_outputs({"queue_url": self.queue_url, "queue_arn": self.queue_arn,
+                               "dead_letter_queue_url": self.dead_letter_queue_url, "rule_arn": self.rule_arn})

@@ -1,0 +1,1 @@
+"""Webhook ingress: verify, de-duplicate and publish signed webhooks to EventBridge."""
