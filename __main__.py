@@ -1,16 +1,32 @@
-"""The whole catalog in one Pulumi program: every pattern, with its outputs exported."""
+"""The whole catalog in one Pulumi program: every pattern, with its outputs exported.
+
+Each section instantiates one pattern (small timeouts and deadlines so the end-to-end tests see
+retries, DLQs and expiries within seconds) and exports its outputs under the pattern's name.
+"""
+
+import secrets
 
 import pulumi
+import pulumi_aws as aws
 
 from components.counter import AtomicCounter
+from components.dynamo_priority_queue import DynamoPriorityQueue, DynamoPriorityQueueArgs
+from components.function import PythonFunction, PythonFunctionArgs
+from components.priority_queues import PriorityQueues, PriorityQueuesArgs
+from components.quote_provider import QuoteProvider, QuoteProviderArgs
+from components.scatter_gather import ScatterGatherArgs
+from components.scatter_gather_pubsub import PubSubScatterGather
+from components.scatter_gather_recipient_list import RecipientListScatterGather
+from components.sequence import SequenceGenerator, SequenceGeneratorArgs, SequenceSpec
+from components.webhook import WebhookIngress, WebhookIngressArgs, WebhookSource, github, hmac_sha256, slack, stripe
+from components.webhook_subscription import WebhookSubscription, WebhookSubscriptionArgs
 
+# Atomic counter
 counter = AtomicCounter("counter")
 pulumi.export("counter", {"url": counter.url, "table_name": counter.table_name})
 
-from components.dynamo_priority_queue import DynamoPriorityQueue, DynamoPriorityQueueArgs  # noqa: E402
-from components.priority_queues import PriorityQueues, PriorityQueuesArgs  # noqa: E402
 
-# Short timeouts and delays so tests see retries, DLQs and lease expiry within seconds.
+# Priority queues. Short timeouts and delays so tests see retries, DLQs and lease expiry within seconds.
 priority = PriorityQueues("priority", PriorityQueuesArgs(worker_timeout=10, retry_delay_seconds=1))
 priority_dynamo = DynamoPriorityQueue(
     "priority-dynamo",
@@ -23,8 +39,8 @@ pulumi.export("priority", {
                "worker_name": priority_dynamo.worker_name},
 })
 
-from components.sequence import SequenceGenerator, SequenceGeneratorArgs, SequenceSpec  # noqa: E402
 
+# Sequence generator
 sequence = SequenceGenerator("sequence", SequenceGeneratorArgs(sequences=[
     SequenceSpec("ticket", start=1000, direct_route=True),   # one atomic sequence, also served without Lambda
     SequenceSpec("atomic-*"),                                 # a family: one atomic counter per name
@@ -41,14 +57,10 @@ pulumi.export("sequence", {
     "client_config": sequence.client_config,
 })
 
+
 # Scatter-gather: both variants, with the same demonstration banks registered with each. Small amounts
 # also reach a slow bank (slower than the deadline) and a failing one; large amounts reach three more, one of
 # them a second behind the others.
-from components.function import PythonFunction, PythonFunctionArgs  # noqa: E402
-from components.quote_provider import QuoteProvider, QuoteProviderArgs  # noqa: E402
-from components.scatter_gather import ScatterGatherArgs  # noqa: E402
-from components.scatter_gather_pubsub import PubSubScatterGather  # noqa: E402
-from components.scatter_gather_recipient_list import RecipientListScatterGather  # noqa: E402
 
 SCATTER_DEADLINE = 6
 # Queue-driven Lambdas at most 2 at a time each: the embedded emulator runs only 8 Lambdas at once, and every
@@ -97,16 +109,10 @@ pulumi.export("scatter_gather", {
     },
 })
 
+
 # Webhook ingress: GitHub, Stripe, Slack and a generic HMAC sender (its secret in an SSM
 # SecureString), a source kept for rotation drills, and a storage-first GitHub source; plus one
 # subscriber queue on the bus, as another stack would add.
-import secrets  # noqa: E402
-
-import pulumi_aws as aws  # noqa: E402
-
-from components.webhook import WebhookIngress, WebhookIngressArgs, WebhookSource, github, hmac_sha256, slack, stripe  # noqa: E402,E501
-from components.webhook_subscription import WebhookSubscription, WebhookSubscriptionArgs  # noqa: E402
-
 acme_secret = aws.ssm.Parameter(
     "webhook-acme-secret", type="SecureString", value=pulumi.Output.secret(secrets.token_urlsafe(32)),
     description="signing secret(s) of the acme webhook, one per line",
