@@ -168,6 +168,8 @@ def start(
         "BIND_HOST": "127.0.0.1",
         "MINISTACK_HOST": "127.0.0.1",
         "LAMBDA_ACCOUNT_CONCURRENCY": str(lambda_concurrency),
+        # Idle warm workers (~40 MB each) are reclaimed after a minute, as AWS reclaims idle environments.
+        "LAMBDA_WARM_TTL_SECONDS": os.environ.get("LAMBDA_WARM_TTL_SECONDS", "60"),
         "LOG_LEVEL": os.environ.get("EMULATOR_LOG_LEVEL", "INFO"),
     }
     for leaked in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "AWS_ENDPOINT_URL", "AWS_PROFILE"):
