@@ -9,10 +9,15 @@
    DynamoDB writes that de-duplicate. All three get signed 1 KB deliveries from 2 concurrent senders
    each, at the same time and for the same window, so background load on the machine affects them
    alike; ratios are medians over the rounds. Target: the verifier reaches at least 0.8 of the
-   pass-through rate.
+   pass-through rate. The same race is repeated for the verifier and the pass-through alone at the
+   emulator's Lambda cap (4 senders each, 8 in flight), where the machine's CPU is the limit;
+3. deployed, one delivery at a time per endpoint: latency without contention and, on the embedded
+   emulator, the CPU one delivery costs in the emulator process (API Gateway, DynamoDB, EventBridge)
+   and in its Lambda workers. On this emulator every AWS call is served by the same machine as the
+   handlers, so CPU per delivery is what bounds throughput once the machine is busy.
 
 Run: ``.venv/bin/python benchmarks/webhook.py`` (writes benchmarks/results/webhook.json + .png). It
-starts its own embedded emulator, or uses ``AWS_ENDPOINT_URL`` when set.
+starts its own embedded emulator, or uses ``AWS_ENDPOINT_URL`` when set (then without the CPU split).
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ RESULTS = ROOT / "benchmarks" / "results"
 PROGRAM = ROOT / "benchmarks" / "programs" / "webhook"
 SIZES = {"1 KB": 1024, "64 KB": 64 * 1024, "256 KB": 256_000}  # 256 KB: the largest body whose event fits
 SENDERS_PER_ENDPOINT = 2  # 6 in flight, under the emulator's cap of 8 concurrent Lambda executions
+SATURATING_SENDERS = 4  # verifier and pass-through only: 8 in flight, the emulator's Lambda cap
+SEQUENTIAL_DELIVERIES = 300
 WARM_UP_SECONDS = 4
 ROUND_SECONDS = 10
 ROUNDS = 5
@@ -88,7 +95,7 @@ def in_process() -> dict:
 
 
 def _session() -> requests.Session:
-    """No retries: with fewer senders than the emulator's concurrency cap nothing should be throttled,
+    """No retries: with no more senders than the emulator's concurrency cap nothing should be throttled,
     and any 429 is counted in the results rather than hidden."""
     session = requests.Session()
     session.mount("http://", HTTPAdapter(max_retries=0, pool_maxsize=16))
@@ -100,9 +107,10 @@ def _signed(secret: bytes, body: bytes) -> dict[str, str]:
             "Content-Type": "application/json"}
 
 
-def _race(urls: dict[str, str], secret: bytes, session: requests.Session, seconds: float) -> dict[str, Counter]:
-    """Both endpoints at once, SENDERS_PER_ENDPOINT senders each, for the same window, so the machine's load
-    is the same for both. Returns the status codes each endpoint answered in the window."""
+def _race(urls: dict[str, str], secret: bytes, session: requests.Session, seconds: float,
+          senders: int = SENDERS_PER_ENDPOINT) -> dict[str, Counter]:
+    """Every endpoint at once, ``senders`` senders each, for the same window, so the machine's load is
+    the same for all. Returns the status codes each endpoint answered in the window."""
     body = _body(1024)
     stop = time.monotonic() + seconds
 
@@ -112,12 +120,68 @@ def _race(urls: dict[str, str], secret: bytes, session: requests.Session, second
             statuses[session.post(url, data=body, headers=_signed(secret, body), timeout=60).status_code] += 1
         return statuses
 
-    with ThreadPoolExecutor(max_workers=SENDERS_PER_ENDPOINT * len(urls)) as pool:
-        futures = {name: [pool.submit(send, url) for _ in range(SENDERS_PER_ENDPOINT)] for name, url in urls.items()}
+    with ThreadPoolExecutor(max_workers=senders * len(urls)) as pool:
+        futures = {name: [pool.submit(send, url) for _ in range(senders)] for name, url in urls.items()}
         return {name: sum((f.result() for f in fs), Counter()) for name, fs in futures.items()}
 
 
-def deployed(endpoint: str) -> dict:
+def _rounds(urls: dict[str, str], secret: bytes, session: requests.Session, senders: int) -> dict:
+    """A warm-up race (starts every worker the senders need), then ROUNDS races; rates and ratios to the
+    pass-through per round, with their medians."""
+    _race(urls, secret, session, WARM_UP_SECONDS, senders)
+    rounds = [_race(urls, secret, session, ROUND_SECONDS, senders) for _ in range(ROUNDS)]
+    rates = {name: [r[name][200] / ROUND_SECONDS for r in rounds] for name in urls}
+    ratios = {name: [r[name][200] / r["pass-through"][200] for r in rounds] for name in urls if name != "pass-through"}
+    return {
+        "senders_per_endpoint": senders,
+        "statuses": {name: dict(sum((r[name] for r in rounds), Counter())) for name in urls},
+        "deliveries_per_second": {name: {"median": statistics.median(v), "all": v} for name, v in rates.items()},
+        "ratio_to_passthrough": {name: {"median": statistics.median(v), "all": v} for name, v in ratios.items()},
+    }
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _emulator_cpu(pid: int) -> tuple[float, float]:
+    """CPU seconds used so far by the emulator process and by its children (the Lambda workers)."""
+    children = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children += [int(c) for c in (task / "children").read_text().split()]
+    workers = 0.0
+    for child in children:
+        try:
+            workers += _cpu_seconds(child)
+        except OSError:  # a worker that ended meanwhile
+            pass
+    return _cpu_seconds(pid), workers
+
+
+def cost_per_delivery(urls: dict[str, str], secret: bytes, session: requests.Session,
+                      emulator_pid: int | None) -> dict:
+    """One delivery at a time per endpoint (every worker warm): median latency without contention and,
+    when the emulator is ours, the CPU per delivery in the emulator process and in the Lambda workers."""
+    body, results = _body(1024), {}
+    for name, url in urls.items():
+        latencies = []
+        before = _emulator_cpu(emulator_pid) if emulator_pid else None
+        for _ in range(SEQUENTIAL_DELIVERIES):
+            started = time.perf_counter()
+            status = session.post(url, data=body, headers=_signed(secret, body), timeout=60).status_code
+            latencies.append((time.perf_counter() - started) * 1000)
+            if status != 200:
+                raise RuntimeError(f"{name} answered {status} to a valid delivery")
+        results[name] = {"latency_ms": statistics.median(latencies)}
+        if before:
+            after = _emulator_cpu(emulator_pid)
+            results[name]["emulator_cpu_ms"] = (after[0] - before[0]) / SEQUENTIAL_DELIVERIES * 1000
+            results[name]["lambda_cpu_ms"] = (after[1] - before[1]) / SEQUENTIAL_DELIVERIES * 1000
+    return results
+
+
+def deployed(endpoint: str, emulator_pid: int | None = None) -> dict:
     result = deploy(PROGRAM, Target("endpoint", endpoint), stack="bench", driver="engine")
     outputs = result.outputs
     secret = boto3.client("secretsmanager", endpoint_url=endpoint, region_name="us-east-1",
@@ -133,21 +197,18 @@ def deployed(endpoint: str) -> dict:
             + "/webhooks/github",
             "pass-through": reachable_url(outputs["passthrough_url"], endpoint) + "/passthrough/github"}
     session = _session()
-    _race(urls, secret, session, WARM_UP_SECONDS)  # start every worker of both functions
-    rounds = [_race(urls, secret, session, ROUND_SECONDS) for _ in range(ROUNDS)]
-    rates = {name: [r[name][200] / ROUND_SECONDS for r in rounds] for name in urls}
-    ratios = [r["verifier"][200] / r["pass-through"][200] for r in rounds]
-    unprotected = [r["verifier without replay protection"][200] / r["pass-through"][200] for r in rounds]
+    race = _rounds(urls, secret, session, SENDERS_PER_ENDPOINT)
+    saturated = _rounds({name: urls[name] for name in ("verifier", "pass-through")}, secret, session,
+                        SATURATING_SENDERS)
     return {
-        "senders_per_endpoint": SENDERS_PER_ENDPOINT,
-        "statuses": {name: dict(sum((r[name] for r in rounds), Counter())) for name in urls},
+        **race,
         "round_seconds": ROUND_SECONDS,
         "rounds": ROUNDS,
-        "deliveries_per_second": {name: {"median": statistics.median(v), "all": v} for name, v in rates.items()},
-        "ratio_per_round": ratios,
-        "ratio_verifier_to_passthrough": statistics.median(ratios),
-        "ratio_per_round_without_replay_protection": unprotected,
-        "ratio_without_replay_protection": statistics.median(unprotected),
+        "ratio_verifier_to_passthrough": race["ratio_to_passthrough"]["verifier"]["median"],
+        "ratio_without_replay_protection":
+            race["ratio_to_passthrough"]["verifier without replay protection"]["median"],
+        "at_lambda_cap": saturated,
+        "one_at_a_time": cost_per_delivery(urls, secret, session, emulator_pid),
         "target_ratio": 0.8,
     }
 
@@ -158,7 +219,7 @@ def chart(data: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    fig, (left, middle, right) = plt.subplots(1, 3, figsize=(15, 4.2))
     labels = list(data["in_process"])
     width = 0.25
     for offset, (key, name) in enumerate([("github", "GitHub verify"), ("stripe", "Stripe verify"),
@@ -173,16 +234,39 @@ def chart(data: dict, path: Path) -> None:
     left.set_title("verification cost by body size")
     left.legend(fontsize=8)
 
-    rates = data["deployed"]["deliveries_per_second"]
-    names = list(rates)
-    values = [rates[n]["median"] for n in names]
+    deployed_data = data["deployed"]
+    names = list(deployed_data["deliveries_per_second"])
     labels = [n.replace(" without ", "\n(no ").replace(" protection", " protection)") for n in names]
-    right.bar(labels, values, color=["#4c72b0", "#8fb0d8", "#999999"])
-    for i, v in enumerate(values):
-        right.text(i, v, f"{v:.0f}/s", ha="center", va="bottom")
-    right.set_ylabel("accepted deliveries / s (median)")
-    right.set_title(f"deployed, {data['deployed']['senders_per_endpoint']} senders each: ratio "
-                    f"{data['deployed']['ratio_verifier_to_passthrough']:.2f} (target ≥ 0.8)")
+    colors = {"verifier": "#4c72b0", "verifier without replay protection": "#8fb0d8", "pass-through": "#999999"}
+    for offset, race in ((-0.2, deployed_data), (0.2, deployed_data["at_lambda_cap"])):
+        rates = race["deliveries_per_second"]
+        for i, name in enumerate(names):
+            if name in rates:
+                value = rates[name]["median"]
+                middle.bar(i + offset, value, 0.38, color=colors[name], hatch="//" if offset > 0 else None,
+                           edgecolor="white")
+                middle.text(i + offset, value, f"{value:.0f}", ha="center", va="bottom", fontsize=8)
+    middle.set_xticks(range(len(names)), labels, fontsize=8)
+    middle.set_ylabel("accepted deliveries / s (median)")
+    middle.set_title(f"deployed, all at once; ratio {deployed_data['ratio_verifier_to_passthrough']:.2f} "
+                     f"with {deployed_data['senders_per_endpoint']} senders each (plain),\n"
+                     f"{deployed_data['at_lambda_cap']['ratio_to_passthrough']['verifier']['median']:.2f} with "
+                     f"{deployed_data['at_lambda_cap']['senders_per_endpoint']} each (hatched); target ≥ 0.8",
+                     fontsize=9)
+
+    single = deployed_data["one_at_a_time"]
+    if all("emulator_cpu_ms" in row for row in single.values()):
+        emulator_cpu = [single[n]["emulator_cpu_ms"] for n in names]
+        lambda_cpu = [single[n]["lambda_cpu_ms"] for n in names]
+        right.bar(labels, emulator_cpu, color="#dd8452", label="emulator (API, DynamoDB, EventBridge)")
+        right.bar(labels, lambda_cpu, bottom=emulator_cpu, color="#55a868", label="Lambda worker")
+        for i, name in enumerate(names):
+            right.text(i, emulator_cpu[i] + lambda_cpu[i], f"{single[name]['latency_ms']:.1f} ms\nlatency",
+                       ha="center", va="bottom", fontsize=8)
+        right.set_ylabel("CPU ms per delivery (one at a time)")
+        right.set_title("where a delivery's CPU goes", fontsize=9)
+        right.tick_params(axis="x", labelsize=8)
+        right.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
 
@@ -198,7 +282,7 @@ def main() -> dict:
             process = emulator.start(Path(tmp) / "emulator.log", venv=ROOT / ".venv-emulator")
             try:
                 data["target"] = "embedded emulator"
-                data["deployed"] = deployed(process.endpoint)
+                data["deployed"] = deployed(process.endpoint, process.pid)
             finally:
                 process.stop()
     data["load_average_after"] = os.getloadavg()
@@ -217,4 +301,8 @@ if __name__ == "__main__":
                                                 results["deployed"]["deliveries_per_second"].items()},
                       "ratio": round(results["deployed"]["ratio_verifier_to_passthrough"], 3),
                       "ratio_without_replay_protection":
-                          round(results["deployed"]["ratio_without_replay_protection"], 3)}, indent=2))
+                          round(results["deployed"]["ratio_without_replay_protection"], 3),
+                      "ratio_at_lambda_cap":
+                          round(results["deployed"]["at_lambda_cap"]["ratio_to_passthrough"]["verifier"]["median"], 3),
+                      "one_at_a_time": {k: {m: round(x, 2) for m, x in v.items()} for k, v in
+                                        results["deployed"]["one_at_a_time"].items()}}, indent=2))
