@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.priority_support import wait_until  # the one polling helper of the e2e tests
+from tests.e2e.polling import wait_until
 
 VARIANTS = ("pubsub", "recipient_list")
 SMALL_LOAN = 50_000  # reaches bank-universal, bank-premium, bank-slow (slower than the deadline), bank-flaky

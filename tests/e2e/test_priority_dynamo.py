@@ -18,7 +18,8 @@ from botocore.config import Config
 
 from functions.priority.dynamo_queue import QUEUED, STATUS_INDEX, DynamoJobQueue
 from functions.priority.jobs import validate_job
-from tests.e2e.priority_support import all_with_status, records, wait_until
+from tests.e2e.polling import wait_until
+from tests.e2e.priority_support import all_with_status, records
 
 LEVELS = ["high", "low"]
 LEASE_SECONDS = 5  # the catalog's lease

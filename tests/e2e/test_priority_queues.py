@@ -11,7 +11,8 @@ import boto3
 import pytest
 
 from functions.priority.client import PriorityQueueClient
-from tests.e2e.priority_support import all_with_status, max_concurrent_batches, wait_until
+from tests.e2e.polling import wait_until
+from tests.e2e.priority_support import all_with_status, max_concurrent_batches
 
 WORK_MS = 50  # simulated work per job (example handler's test hook), so the backlog takes a while
 

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import boto3
 import pytest
 
-from tests.e2e.priority_support import wait_until
+from tests.e2e.polling import wait_until
 from tests.e2e.scatter_gather_helpers import (
     LARGE_LOAN,
     LARGE_LOAN_BANKS,

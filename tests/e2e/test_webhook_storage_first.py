@@ -13,7 +13,7 @@ import json
 
 import boto3
 
-from tests.e2e.priority_support import wait_until  # the one polling helper of the e2e tests
+from tests.e2e.polling import wait_until
 from tests.e2e.webhook_support import bus_unreachable, outputs, sender, subscriber  # noqa: F401  (fixtures)
 
 SOURCE = "github-async"
