@@ -1,15 +1,13 @@
-"""Helpers shared by the priority-queue e2e tests: waiting on, and reading, job records."""
+"""Helpers shared by the priority-queue e2e tests: reading job records."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, TypeVar
+from typing import Any
 
 import boto3
 
 from functions.priority.dynamo_queue import plain
-
-T = TypeVar("T")
 
 
 def records(table: Any, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
