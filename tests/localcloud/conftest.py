@@ -26,3 +26,10 @@ def deploy_program(cloud_target: Target):
         return deployed[name]
 
     return run
+
+
+def write_program(tmp_path: Path, body: str) -> Path:
+    """A one-file Pulumi program (aws already imported) in ``tmp_path``, for the engine's failure cases."""
+    (tmp_path / "Pulumi.yaml").write_text("name: engine-error-case\nruntime: python\n")
+    (tmp_path / "__main__.py").write_text("import pulumi\nimport pulumi_aws as aws\n" + body)
+    return tmp_path

@@ -4,7 +4,6 @@ ids, ARNs and URLs; failures name the resource and the cause."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import boto3
 import pytest
@@ -14,7 +13,7 @@ from localcloud.deploy import DeployFailed, deploy
 from localcloud.emulator import free_loopback_port
 from localcloud.provisioners import CREATORS
 from localcloud.target import Target
-from tests.localcloud.conftest import PROGRAMS
+from tests.localcloud.conftest import PROGRAMS, write_program
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +21,7 @@ def out(deploy_program):
     return deploy_program("all_types")
 
 
-def test_every_supported_type_is_exercised_by_a_test_program():
+def test_every_supported_type_is_exercised_by_a_testwrite_program():
     declared = "\n".join(p.read_text() for p in PROGRAMS.glob("*/__main__.py"))
     for token in CREATORS:
         module, name = token.split(":")[1].split("/")[0], token.rsplit(":", 1)[1]
@@ -135,27 +134,21 @@ def test_rest_api_stage_url_serves_lambda_and_service_routes(out):
     assert api.get_stage(restApiId=out["api"]["id"], stageName="v1")["stageName"] == "v1"
 
 
-def _program(tmp_path: Path, body: str) -> Path:
-    (tmp_path / "Pulumi.yaml").write_text("name: engine-error-case\nruntime: python\n")
-    (tmp_path / "__main__.py").write_text("import pulumi\nimport pulumi_aws as aws\n" + body)
-    return tmp_path
-
-
 def test_unsupported_type_fails_naming_the_type(tmp_path, cloud_target):
-    program = _program(tmp_path, 'aws.ec2.Vpc("net", cidr_block="10.0.0.0/16")\n')
+    program = write_program(tmp_path, 'aws.ec2.Vpc("net", cidr_block="10.0.0.0/16")\n')
     with pytest.raises(DeployFailed, match=r"cannot create aws:ec2/vpc:Vpc \(resource 'net'\)"):
         deploy(program, cloud_target, driver="engine")
 
 
 def test_unreachable_endpoint_fails_with_a_clear_message(tmp_path):
-    program = _program(tmp_path, 'aws.sqs.Queue("q")\n')
+    program = write_program(tmp_path, 'aws.sqs.Queue("q")\n')
     closed = Target("endpoint", f"http://127.0.0.1:{free_loopback_port()}")
     with pytest.raises(DeployFailed, match=r"cannot reach the cloud endpoint .* aws:sqs/queue:Queue 'q'"):
         deploy(program, closed, driver="engine")
 
 
 def test_api_rejecting_an_input_fails_naming_the_resource(tmp_path, cloud_target):
-    program = _program(tmp_path, (
+    program = write_program(tmp_path, (
         'aws.dynamodb.Table("broken", hash_key="id", billing_mode="PAY_PER_REQUEST",\n'
         '                   attributes=[aws.dynamodb.TableAttributeArgs(name="other", type="S")])\n'
     ))
@@ -164,7 +157,7 @@ def test_api_rejecting_an_input_fails_naming_the_resource(tmp_path, cloud_target
 
 
 def test_proxy_integration_without_post_is_rejected_as_aws_would(tmp_path, cloud_target):
-    program = _program(tmp_path, (
+    program = write_program(tmp_path, (
         'api = aws.apigateway.RestApi("api")\n'
         'm = aws.apigateway.Method("m", rest_api=api.id, resource_id=api.root_resource_id, http_method="GET",\n'
         '                          authorization="NONE")\n'

@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from localcloud.deploy import DeployFailed, deploy
-from tests.localcloud.test_engine import _program
+from tests.localcloud.conftest import write_program
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,7 @@ def test_state_machine_runs(out):
 
 
 def test_malformed_definition_fails_naming_the_resource(tmp_path, cloud_target):
-    program = _program(tmp_path, (
+    program = write_program(tmp_path, (
         'role = aws.iam.Role("r", assume_role_policy=\'{"Version": "2012-10-17", "Statement": []}\')\n'
         'aws.sfn.StateMachine("broken", role_arn=role.arn, definition="{not json")\n'
     ))
@@ -61,7 +61,7 @@ def test_malformed_definition_fails_naming_the_resource(tmp_path, cloud_target):
 
 
 def test_table_item_without_its_key_fails_naming_the_resource(tmp_path, cloud_target):
-    program = _program(tmp_path, (
+    program = write_program(tmp_path, (
         't = aws.dynamodb.Table("t", hash_key="id", billing_mode="PAY_PER_REQUEST",\n'
         '                       attributes=[aws.dynamodb.TableAttributeArgs(name="id", type="S")])\n'
         'aws.dynamodb.TableItem("orphan", table_name=t.name, hash_key="id", item=\'{"other": {"S": "x"}}\')\n'

@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from localcloud.deploy import DeployFailed, deploy
-from tests.localcloud.test_engine import _program
+from tests.localcloud.conftest import write_program
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,7 @@ def test_archive_on_the_bus_with_pattern_and_retention(out):
 
 
 def test_secret_version_without_a_value_fails_naming_the_resource(tmp_path, cloud_target):
-    program = _program(tmp_path, (
+    program = write_program(tmp_path, (
         's = aws.secretsmanager.Secret("s")\n'
         'aws.secretsmanager.SecretVersion("empty", secret_id=s.id)\n'
     ))
@@ -63,7 +63,7 @@ def test_secret_version_without_a_value_fails_naming_the_resource(tmp_path, clou
 
 
 def test_archive_of_a_missing_bus_fails_naming_the_resource(tmp_path, cloud_target):
-    program = _program(tmp_path, (
+    program = write_program(tmp_path, (
         'aws.cloudwatch.EventArchive("orphan", event_source_arn='
         '"arn:aws:events:us-east-1:000000000000:event-bus/no-such-bus-anywhere")\n'
     ))
