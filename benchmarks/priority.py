@@ -34,9 +34,8 @@ import boto3  # noqa: E402
 
 from functions.priority.client import PriorityQueueClient  # noqa: E402
 from functions.priority.dynamo_queue import plain  # noqa: E402
-from localcloud import emulator  # noqa: E402
 from localcloud.deploy import deploy  # noqa: E402
-from localcloud.target import Target  # noqa: E402
+from localcloud.session import cloud  # noqa: E402
 
 LOW_JOBS = 2000
 HIGH_JOBS = 40
@@ -135,25 +134,13 @@ def chart(result: dict[str, Any], path: Path) -> None:
 
 def main() -> None:
     os.environ.setdefault("SERVERLESS_PATTERNS_BUILD_DIR", str(ROOT / ".build"))
-    process = None
-    endpoint = os.environ.get("AWS_ENDPOINT_URL")
-    if not endpoint:
-        process = emulator.start(ROOT / ".localcloud" / "bench-priority-emulator.log", venv=ROOT / ".venv-emulator")
-        endpoint = process.endpoint
-    os.environ.update(AWS_ENDPOINT_URL=endpoint)
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    try:
-        target = Target("embedded" if process else "endpoint", endpoint)
+    with cloud(ROOT / ".localcloud" / "bench-priority-emulator.log", venv=ROOT / ".venv-emulator") as (target, process):
+        endpoint = target.endpoint
         outputs = deploy(ROOT / "benchmarks" / "priority_stack", target, stack="bench").outputs
         scenarios = {}
         for name in ("single", "levels"):
             print(f"scenario {name}: {LOW_JOBS} low jobs, then {HIGH_JOBS} high jobs", flush=True)
             scenarios[name] = run_scenario(name, outputs[name])
-    finally:
-        if process is not None:
-            process.stop()
     levels, single = scenarios["levels"], scenarios["single"]
     result = {
         "benchmark": "priority",

@@ -27,8 +27,8 @@ from urllib3.util.retry import Retry
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from localcloud import emulator  # noqa: E402
 from localcloud.deploy import deploy  # noqa: E402
+from localcloud.session import cloud  # noqa: E402
 from localcloud.target import Target, reachable_url  # noqa: E402
 
 PROGRAM = ROOT / "benchmarks" / "scatter_gather_stack"
@@ -83,14 +83,10 @@ def measure(endpoint: str | None, outputs: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_embedded(cap: int) -> dict[str, Any]:
-    process = emulator.start(ROOT / ".localcloud" / f"bench-scatter-{cap}.log", venv=ROOT / ".venv-emulator",
-                             lambda_concurrency=cap)
-    try:
-        target = Target("embedded", process.endpoint)
+    log = ROOT / ".localcloud" / f"bench-scatter-{cap}.log"
+    with cloud(log, venv=ROOT / ".venv-emulator", lambda_concurrency=cap) as (target, _):
         outputs = deploy(PROGRAM, target, stack="bench", driver="engine").outputs
-        return measure(process.endpoint, outputs)
-    finally:
-        process.stop()
+        return measure(target.endpoint, outputs)
 
 
 def chart(report: dict[str, Any], path: Path) -> None:

@@ -28,9 +28,9 @@ import boto3  # noqa: E402
 
 from functions.sequence.client import SequenceClient  # noqa: E402
 from functions.sequence.sequences import Contention  # noqa: E402
-from localcloud import emulator  # noqa: E402
 from localcloud.deploy import deploy  # noqa: E402
-from localcloud.target import Target, resolve_target  # noqa: E402
+from localcloud.session import cloud  # noqa: E402
+from localcloud.target import Target  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 MODES = ("atomic", "gap-free", "block")
@@ -194,23 +194,9 @@ def chart(data: dict[str, Any], path: Path) -> None:
 
 
 def main() -> None:
-    target = resolve_target()
-    process = None
-    if target.kind == "embedded":
-        process = emulator.start(RESULTS / "sequence-emulator.log", venv=ROOT / ".venv-emulator")
-        target = Target("embedded", process.endpoint, target.region)
-    saved = dict(os.environ)
-    if target.endpoint:
-        os.environ.update(AWS_ENDPOINT_URL=target.endpoint, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test")
-    os.environ.setdefault("AWS_DEFAULT_REGION", target.region)
-    try:
+    with cloud(RESULTS / "sequence-emulator.log", venv=ROOT / ".venv-emulator") as (target, _):
         data = measure(target)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        if process is not None:
-            process.stop()
-            (RESULTS / "sequence-emulator.log").unlink(missing_ok=True)
+    (RESULTS / "sequence-emulator.log").unlink(missing_ok=True)
     (RESULTS / "sequence.json").write_text(json.dumps(data, indent=2) + "\n")
     chart(data, RESULTS / "sequence.png")
     for cell in data["cells"]:

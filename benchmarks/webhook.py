@@ -43,8 +43,8 @@ from requests.adapters import HTTPAdapter  # noqa: E402
 
 from functions.webhook.delivery import Config, Request, Source, accept  # noqa: E402
 from functions.webhook.schemes import github, sign, stripe, verify  # noqa: E402
-from localcloud import emulator  # noqa: E402
 from localcloud.deploy import deploy  # noqa: E402
+from localcloud.session import cloud  # noqa: E402
 from localcloud.target import Target, reachable_url  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
@@ -278,13 +278,11 @@ def main() -> dict:
         data["target"] = "AWS_ENDPOINT_URL"
         data["deployed"] = deployed(endpoint)
     else:
-        with tempfile.TemporaryDirectory() as tmp:
-            process = emulator.start(Path(tmp) / "emulator.log", venv=ROOT / ".venv-emulator")
-            try:
-                data["target"] = "embedded emulator"
-                data["deployed"] = deployed(process.endpoint, process.pid)
-            finally:
-                process.stop()
+        with tempfile.TemporaryDirectory() as tmp, cloud(Path(tmp) / "emulator.log", venv=ROOT / ".venv-emulator") as (
+            target, process
+        ):
+            data["target"] = "embedded emulator"
+            data["deployed"] = deployed(target.endpoint, process.pid)
     data["load_average_after"] = os.getloadavg()
     return data
 

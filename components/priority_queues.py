@@ -20,10 +20,10 @@ import pulumi_aws as aws
 from components import iam
 from components.function import PythonFunction, PythonFunctionArgs
 from components.priority_jobs import JobCode, producer_api, validate_levels
+from components.queues import queue_with_dead_letters
 from functions.priority.jobs import DEFAULT_MAX_PAYLOAD_BYTES
 
 AWS_MIN_MAXIMUM_CONCURRENCY = 2  # the smallest ScalingConfig.MaximumConcurrency AWS accepts
-DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -101,15 +101,9 @@ class PriorityQueues(pulumi.ComponentResource):
         self.queues: dict[str, aws.sqs.Queue] = {}
         self.dlqs: dict[str, aws.sqs.Queue] = {}
         for level in levels:
-            self.dlqs[level] = aws.sqs.Queue(f"{name}-{level}-dlq", message_retention_seconds=DLQ_RETENTION_SECONDS,
-                                             opts=child)
-            self.queues[level] = aws.sqs.Queue(
-                f"{name}-{level}",
+            self.queues[level], self.dlqs[level] = queue_with_dead_letters(
+                f"{name}-{level}", f"{name}-{level}-dlq", args.max_receive_count, self,
                 visibility_timeout_seconds=args.visibility_timeout or 6 * args.worker_timeout,
-                redrive_policy=self.dlqs[level].arn.apply(
-                    lambda arn: json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": args.max_receive_count})
-                ),
-                opts=child,
             )
         queue_arns = [queue.arn for queue in self.queues.values()]
         common_env = {"LEVELS": ",".join(levels), "JOBS_TABLE": self.table.name,

@@ -21,6 +21,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import iam
+from components.queues import queue_with_dead_letters
 from components.scatter_gather import ProviderTarget
 
 
@@ -110,13 +111,9 @@ class QuoteProvider(pulumi.ComponentResource):
     def _subscribe(self, name: str, args: QuoteProviderArgs) -> list[pulumi.Resource]:
         child = pulumi.ResourceOptions(parent=self)
         target, fn = args.target, args.function
-        dlq = aws.sqs.Queue(f"{name}-dlq", message_retention_seconds=1_209_600, opts=child)
-        queue = aws.sqs.Queue(
-            f"{name}-requests",
+        queue, dlq = queue_with_dead_letters(
+            f"{name}-requests", f"{name}-dlq", args.max_receive_count, self,
             visibility_timeout_seconds=args.visibility_timeout_seconds,
-            redrive_policy=dlq.arn.apply(
-                lambda arn: json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": args.max_receive_count})),
-            opts=child,
         )
         queue_policy = aws.sqs.QueuePolicy(
             f"{name}-requests-policy",

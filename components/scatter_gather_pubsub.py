@@ -18,6 +18,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import iam
+from components.queues import queue_with_dead_letters
 from components.scatter_gather import ProviderTarget, ScatterGatherArgs, ScatterGatherBase, lambda_task
 
 AGGREGATOR_TIMEOUT_SECONDS = 6
@@ -49,13 +50,9 @@ class PubSubScatterGather(ScatterGatherBase):
         super().__init__("serverless-patterns:scatter_gather_pubsub:PubSubScatterGather", name, args, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.topic = aws.sns.Topic(f"{name}-requests", opts=child)
-        self.dead_letter_queue = aws.sqs.Queue(f"{name}-replies-dlq", message_retention_seconds=1_209_600, opts=child)
-        self.reply_queue = aws.sqs.Queue(
-            f"{name}-replies",
+        self.reply_queue, self.dead_letter_queue = queue_with_dead_letters(
+            f"{name}-replies", f"{name}-replies-dlq", MAX_RECEIVE_COUNT, self,
             visibility_timeout_seconds=REPLY_VISIBILITY_SECONDS,
-            redrive_policy=self.dead_letter_queue.arn.apply(
-                lambda arn: json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": MAX_RECEIVE_COUNT})),
-            opts=child,
         )
         aggregator = self._function(
             "aggregator", "aggregator.handler",

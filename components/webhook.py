@@ -29,6 +29,7 @@ import pulumi_aws as aws
 
 from components import iam
 from components.function import PythonFunction, PythonFunctionArgs
+from components.queues import queue_with_dead_letters
 from components.rest_api import RestApi, RestApiArgs, Route, ServiceIntegration, ServiceResponse
 from functions.webhook import storage_first
 from functions.webhook.schemes import Scheme, github, hmac_sha256, slack, stripe
@@ -221,16 +222,12 @@ class WebhookIngress(pulumi.ComponentResource):
     def _storage_first(self, name: str, args: WebhookIngressArgs, environment: dict, shared: list[dict]):
         """The ingest queue, its dead-letter queue, the queue verifier, and the SQS integration per source."""
         child = pulumi.ResourceOptions(parent=self)
-        self.dead_letter_queue = aws.sqs.Queue(f"{name}-ingest-dlq", message_retention_seconds=14 * 24 * 3600,
-                                               max_message_size=SQS_MAX_MESSAGE_BYTES, opts=child)
-        self.ingest_queue = aws.sqs.Queue(
-            f"{name}-ingest",
+        self.ingest_queue, self.dead_letter_queue = queue_with_dead_letters(
+            f"{name}-ingest", f"{name}-ingest-dlq", args.ingest_max_receive_count, self,
+            dlq_max_message_size=SQS_MAX_MESSAGE_BYTES,
             visibility_timeout_seconds=args.ingest_visibility_timeout_seconds,
             max_message_size=args.max_body_bytes + HEADER_ALLOWANCE_BYTES,
             message_retention_seconds=4 * 24 * 3600,
-            redrive_policy=self.dead_letter_queue.arn.apply(lambda arn: json.dumps(
-                {"deadLetterTargetArn": arn, "maxReceiveCount": args.ingest_max_receive_count})),
-            opts=child,
         )
         self.queue_verifier = PythonFunction(
             f"{name}-queue-verifier",

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.queues import queue_with_dead_letters
 from functions.webhook.delivery import EVENT_SOURCE_PREFIX
 
 
@@ -52,13 +53,9 @@ class WebhookSubscription(pulumi.ComponentResource):
     def __init__(self, name: str, args: WebhookSubscriptionArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("serverless-patterns:webhook_subscription:WebhookSubscription", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.dead_letter_queue = aws.sqs.Queue(f"{name}-dlq", message_retention_seconds=14 * 24 * 3600, opts=child)
-        self.queue = aws.sqs.Queue(
-            f"{name}-queue",
+        self.queue, self.dead_letter_queue = queue_with_dead_letters(
+            f"{name}-queue", f"{name}-dlq", args.max_receive_count, self,
             visibility_timeout_seconds=args.visibility_timeout_seconds,
-            redrive_policy=self.dead_letter_queue.arn.apply(lambda arn: json.dumps(
-                {"deadLetterTargetArn": arn, "maxReceiveCount": args.max_receive_count})),
-            opts=child,
         )
         self.rule = aws.cloudwatch.EventRule(
             f"{name}-rule", event_bus_name=args.bus_name, event_pattern=args.event_pattern(),

@@ -3,45 +3,23 @@ failure or interrupt) unless ``AWS_ENDPOINT_URL`` or ``SERVERLESS_PATTERNS_TARGE
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from localcloud import emulator
-from localcloud.target import Target, resolve_target
+from localcloud.session import cloud
+from localcloud.target import Target
 from tests.capabilities import missing_capabilities
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
-def cloud_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
+def cloud_target() -> Iterator[Target]:
     """A reachable target, with boto3 in this process pointed at it."""
-    target = resolve_target()
-    process = None
-    if target.kind == "embedded":
-        log = ROOT / ".localcloud" / "test-emulator.log"
-        process = emulator.start(log, venv=ROOT / ".venv-emulator")
-        target = Target("embedded", process.endpoint, target.region)
-    saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                                             "AWS_DEFAULT_REGION")}
-    if target.endpoint:
-        os.environ["AWS_ENDPOINT_URL"] = target.endpoint
-        os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
-        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
-    os.environ.setdefault("AWS_DEFAULT_REGION", target.region)
-    try:
+    with cloud(ROOT / ".localcloud" / "test-emulator.log", venv=ROOT / ".venv-emulator") as (target, _):
         yield target
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        if process is not None:
-            process.stop()
 
 
 @pytest.fixture(scope="session")

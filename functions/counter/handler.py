@@ -11,25 +11,23 @@ import os
 import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from aws_lambda_powertools.event_handler.exceptions import BadRequestError
 
-from functions.common.validation import InvalidInput, json_object, positive_int, validate_name
+from functions.common.rest import refuse_invalid_input
+from functions.common.validation import json_object, positive_int, validate_name
 
 MAX_INCREMENT = int(os.environ.get("MAX_INCREMENT", "1000000"))
 
 logger = Logger(service="counter")
 app = APIGatewayRestResolver()
+refuse_invalid_input(app)
 table = boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
 
 
 @app.post("/counters/<name>")
 def increment(name: str) -> dict:
-    try:
-        validate_name(name, "counter name")
-        body = json_object(app.current_event.body)
-        by = positive_int(body, "increment", default=1, maximum=MAX_INCREMENT)
-    except InvalidInput as exc:
-        raise BadRequestError(str(exc)) from None
+    validate_name(name, "counter name")
+    body = json_object(app.current_event.body)
+    by = positive_int(body, "increment", default=1, maximum=MAX_INCREMENT)
     result = table.update_item(
         Key={"name": name},
         UpdateExpression="ADD #value :by",
@@ -42,10 +40,7 @@ def increment(name: str) -> dict:
 
 @app.get("/counters/<name>")
 def read(name: str) -> dict:
-    try:
-        validate_name(name, "counter name")
-    except InvalidInput as exc:
-        raise BadRequestError(str(exc)) from None
+    validate_name(name, "counter name")
     item = table.get_item(Key={"name": name}, ConsistentRead=True).get("Item") or {}
     return {"name": name, "value": int(item.get("value", 0))}
 

@@ -14,9 +14,10 @@ import os
 import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
-from functions.common.validation import InvalidInput, json_object, validate_name
+from functions.common.rest import refuse_invalid_input
+from functions.common.validation import json_object, validate_name
 from functions.priority import settings
 from functions.priority.dynamo_queue import plain
 from functions.priority.jobs import JobRequest, job_request_from_body
@@ -25,6 +26,7 @@ BACKEND = os.environ.get("BACKEND", "sqs")
 
 logger = Logger(service="priority-api")
 app = APIGatewayRestResolver()
+refuse_invalid_input(app)
 records = settings.table("JOBS_TABLE")
 if BACKEND == "sqs":
     sqs = boto3.client("sqs")
@@ -44,11 +46,8 @@ def enqueue(request: JobRequest) -> int:
 
 @app.post("/jobs")
 def submit() -> Response:
-    try:
-        body = json_object(app.current_event.body, max_bytes=settings.MAX_PAYLOAD_BYTES + 1024, required=True)
-        request = job_request_from_body(body, settings.LEVELS, settings.MAX_PAYLOAD_BYTES)
-    except InvalidInput as exc:
-        raise BadRequestError(str(exc)) from None
+    body = json_object(app.current_event.body, max_bytes=settings.MAX_PAYLOAD_BYTES + 1024, required=True)
+    request = job_request_from_body(body, settings.LEVELS, settings.MAX_PAYLOAD_BYTES)
     enqueued_at = enqueue(request)
     logger.info("job enqueued", job_id=request.id, priority=request.priority)
     return Response(202, "application/json",
@@ -57,10 +56,7 @@ def submit() -> Response:
 
 @app.get("/jobs/<job_id>")
 def read(job_id: str) -> dict:
-    try:
-        validate_name(job_id, "job id")
-    except InvalidInput as exc:
-        raise BadRequestError(str(exc)) from None
+    validate_name(job_id, "job id")
     item = records.get_item(Key={"id": job_id}, ConsistentRead=True).get("Item")
     if not item:
         raise NotFoundError(f"no record of job {job_id} (unknown, or queued and not yet run)")

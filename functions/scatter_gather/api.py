@@ -21,9 +21,9 @@ from datetime import UTC, datetime
 import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
-from functions.common.validation import InvalidInput
+from functions.common.rest import refuse_invalid_input
 from functions.scatter_gather.messages import parse_quote_request, validate_correlation_id
 from functions.scatter_gather.registry import providers_for
 from functions.scatter_gather.store import AggregateStore, public_view
@@ -34,6 +34,7 @@ MAX_DEADLINE_SECONDS = int(os.environ["MAX_DEADLINE_SECONDS"])
 
 logger = Logger(service="scatter-gather")
 app = APIGatewayRestResolver()
+refuse_invalid_input(app)
 dynamodb = boto3.resource("dynamodb")
 store = AggregateStore(dynamodb.Table(os.environ["AGGREGATES_TABLE"]), boto3.client("events"), os.environ["EVENT_BUS"])
 sfn = boto3.client("stepfunctions")
@@ -42,10 +43,7 @@ sns = boto3.client("sns")
 
 @app.post("/quotes")
 def request_quotes() -> Response:
-    try:
-        request = parse_quote_request(app.current_event.body, DEADLINE_SECONDS, MAX_DEADLINE_SECONDS)
-    except InvalidInput as exc:
-        raise BadRequestError(str(exc)) from None
+    request = parse_quote_request(app.current_event.body, DEADLINE_SECONDS, MAX_DEADLINE_SECONDS)
     correlation_id = str(uuid.uuid4())
     deadline = time.time() + request.deadline_seconds
     message = request.to_message(correlation_id)
@@ -75,10 +73,7 @@ def request_quotes() -> Response:
 
 @app.get("/quotes/<correlation_id>")
 def read_aggregate(correlation_id: str) -> dict:
-    try:
-        correlation_id = validate_correlation_id(correlation_id)
-    except InvalidInput as exc:
-        raise BadRequestError(str(exc)) from None
+    correlation_id = validate_correlation_id(correlation_id)
     item = store.get(correlation_id)
     if item is None:
         raise NotFoundError(f"no quote request {correlation_id}")
