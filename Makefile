@@ -49,6 +49,7 @@ bench: setup
 
 lint: setup
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 clean: down
 	rm -rf $(VENV) $(EMULATOR_VENV) .build .localcloud

@@ -1,7 +1,8 @@
 """The whole catalog in one Pulumi program: every pattern, with its outputs exported.
 
 Each section instantiates one pattern (small timeouts and deadlines so the end-to-end tests see
-retries, DLQs and expiries within seconds) and exports its outputs under the pattern's name.
+retries, DLQs and expiries within seconds) and exports each component's outputs, as the component
+built them, under the pattern's name.
 """
 
 import secrets
@@ -9,21 +10,33 @@ import secrets
 import pulumi
 import pulumi_aws as aws
 
+from components.core import PythonFunction, PythonFunctionArgs, handoff
 from components.counter import AtomicCounter
-from components.dynamo_priority_queue import DynamoPriorityQueue, DynamoPriorityQueueArgs
-from components.function import PythonFunction, PythonFunctionArgs
-from components.priority_queues import PriorityQueues, PriorityQueuesArgs
-from components.quote_provider import QuoteProvider, QuoteProviderArgs
-from components.scatter_gather import ScatterGatherArgs
-from components.scatter_gather_pubsub import PubSubScatterGather
-from components.scatter_gather_recipient_list import RecipientListScatterGather
+from components.priority import DynamoPriorityQueue, DynamoPriorityQueueArgs, PriorityQueues, PriorityQueuesArgs
+from components.scatter_gather import (
+    PubSubScatterGather,
+    QuoteProvider,
+    QuoteProviderArgs,
+    RecipientListScatterGather,
+    ScatterGatherArgs,
+)
 from components.sequence import SequenceGenerator, SequenceGeneratorArgs, SequenceSpec
-from components.webhook import WebhookIngress, WebhookIngressArgs, WebhookSource, github, hmac_sha256, slack, stripe
-from components.webhook_subscription import WebhookSubscription, WebhookSubscriptionArgs
+from components.webhook import (
+    WebhookIngress,
+    WebhookIngressArgs,
+    WebhookSource,
+    WebhookSubscription,
+    WebhookSubscriptionArgs,
+    github,
+    hmac_sha256,
+    slack,
+    stripe,
+)
+from functions.scatter_gather.config import BankConfig
 
 # Atomic counter
 counter = AtomicCounter("counter")
-pulumi.export("counter", {"url": counter.url, "table_name": counter.table_name})
+pulumi.export("counter", counter.outputs)
 
 
 # Priority queues. Short timeouts and delays so tests see retries, DLQs and lease expiry within seconds.
@@ -32,12 +45,7 @@ priority_dynamo = DynamoPriorityQueue(
     "priority-dynamo",
     DynamoPriorityQueueArgs(lease_seconds=5, worker_timeout=30, retry_delay_seconds=1, max_workers=4),
 )
-pulumi.export("priority", {
-    "url": priority.url, "queue_urls": priority.queue_urls, "dlq_urls": priority.dlq_urls,
-    "jobs_table": priority.jobs_table, "worker_name": priority.worker_name,
-    "dynamo": {"url": priority_dynamo.url, "jobs_table": priority_dynamo.jobs_table,
-               "worker_name": priority_dynamo.worker_name},
-})
+pulumi.export("priority", {"levels": priority.outputs, "dynamo": priority_dynamo.outputs})
 
 
 # Sequence generator
@@ -49,13 +57,7 @@ sequence = SequenceGenerator("sequence", SequenceGeneratorArgs(sequences=[
     SequenceSpec("wide-*", start=10**38 - 3),                 # start near DynamoDB's 38-digit ceiling
     SequenceSpec("wide-invoice-*", mode="gap-free", start=10**38 - 3),
 ]))
-pulumi.export("sequence", {
-    "url": sequence.url,
-    "counters_table": sequence.counters.name,
-    "keys_table": sequence.keys.name,
-    "items_table": sequence.items.name if sequence.items else None,
-    "client_config": sequence.client_config,
-})
+pulumi.export("sequence", sequence.outputs)
 
 
 # Scatter-gather: both variants, with the same demonstration banks registered with each. Small amounts
@@ -84,30 +86,14 @@ for bank_id, rate, delay, failure, low, high in banks:
     timeout = delay + 5
     bank = PythonFunction(bank_id, PythonFunctionArgs(
         package="scatter_gather", handler="bank.handler", timeout=timeout,
-        environment={"BANK_ID": bank_id, "BASE_RATE": str(rate), "DELAY_SECONDS": str(delay), "FAILURE": failure},
+        environment=handoff(BankConfig, bank_id=bank_id, base_rate=rate, delay_seconds=delay, failure=failure),
     ))
     for variant, broker in loan_brokers.items():
         QuoteProvider(f"{bank_id}-{variant}", QuoteProviderArgs(
             provider_id=bank_id, function=bank, target=broker.provider_target, min_amount=low, max_amount=high,
             visibility_timeout_seconds=timeout, max_concurrency=2,
         ))
-pubsub_broker, list_broker = loan_brokers["pubsub"], loan_brokers["recipient_list"]
-pulumi.export("scatter_gather", {
-    "deadline_seconds": SCATTER_DEADLINE,
-    "pubsub": {
-        "url": pubsub_broker.url, "aggregates_table_name": pubsub_broker.aggregates_table_name,
-        "registry_table_name": pubsub_broker.registry_table_name, "event_bus_name": pubsub_broker.event_bus_name,
-        "topic_arn": pubsub_broker.topic_arn, "reply_queue_url": pubsub_broker.reply_queue_url,
-        "dead_letter_queue_url": pubsub_broker.dead_letter_queue_url,
-        "state_machine_arn": pubsub_broker.state_machine_arn,
-    },
-    "recipient_list": {
-        "url": list_broker.url, "aggregates_table_name": list_broker.aggregates_table_name,
-        "registry_table_name": list_broker.registry_table_name, "event_bus_name": list_broker.event_bus_name,
-        "state_machine_arn": list_broker.state_machine_arn,
-        "state_machine_role_name": list_broker.state_machine_role_name,
-    },
-})
+pulumi.export("scatter_gather", {variant: broker.outputs for variant, broker in loan_brokers.items()})
 
 
 # Webhook ingress: GitHub, Stripe, Slack and a generic HMAC sender (its secret in an SSM
@@ -133,17 +119,4 @@ webhook = WebhookIngress("webhook", WebhookIngressArgs(
     ingest_visibility_timeout_seconds=15,
 ))
 webhook_events = WebhookSubscription("webhook-events", WebhookSubscriptionArgs(bus_name=webhook.bus_name))
-pulumi.export("webhook", {
-    "url": webhook.url,
-    "bus_name": webhook.bus_name,
-    "bus_arn": webhook.bus_arn,
-    "archive_name": webhook.archive_name,
-    "table_name": webhook.table_name,
-    "secret_arns": webhook.secret_arns,
-    "verifier_name": webhook.verifier.name,
-    "queue_verifier_name": webhook.queue_verifier.name if webhook.queue_verifier else None,
-    "ingest_queue_url": webhook.ingest_queue.url if webhook.ingest_queue else None,
-    "dead_letter_queue_url": webhook.dead_letter_queue.url if webhook.dead_letter_queue else None,
-    "subscriber_queue_url": webhook_events.queue_url,
-    "subscriber_dead_letter_queue_url": webhook_events.dead_letter_queue_url,
-})
+pulumi.export("webhook", {"ingress": webhook.outputs, "subscriber": webhook_events.outputs})

@@ -81,8 +81,8 @@ def warm_up(client: PriorityQueueClient, table: Any, shares: dict[str, int], nam
 
 
 def run_scenario(name: str, outputs: dict[str, Any]) -> dict[str, Any]:
-    client = PriorityQueueClient(outputs["queue_urls"])
-    table = boto3.resource("dynamodb").Table(outputs["jobs_table"])
+    client = PriorityQueueClient(outputs["level_queue_urls"])
+    table = boto3.resource("dynamodb").Table(outputs["jobs_table_name"])
     low_level, high_level = ("low", "high") if name == "levels" else ("all", "all")
     warm_up(client, table, {"high": 4, "low": 2} if name == "levels" else {"all": 6}, name)
     started = time.time()
@@ -136,7 +136,7 @@ def main() -> None:
     os.environ.setdefault("SERVERLESS_PATTERNS_BUILD_DIR", str(ROOT / ".build"))
     with cloud(ROOT / ".localcloud" / "bench-priority-emulator.log", venv=ROOT / ".venv-emulator") as (target, process):
         endpoint = target.endpoint
-        outputs = deploy(ROOT / "benchmarks" / "priority_stack", target, stack="bench").outputs
+        outputs = deploy(ROOT / "benchmarks" / "programs" / "priority", target, stack="bench").outputs
         scenarios = {}
         for name in ("single", "levels"):
             print(f"scenario {name}: {LOW_JOBS} low jobs, then {HIGH_JOBS} high jobs", flush=True)

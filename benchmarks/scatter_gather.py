@@ -31,7 +31,7 @@ from localcloud.deploy import deploy  # noqa: E402
 from localcloud.session import cloud  # noqa: E402
 from localcloud.target import Target, reachable_url  # noqa: E402
 
-PROGRAM = ROOT / "benchmarks" / "scatter_gather_stack"
+PROGRAM = ROOT / "benchmarks" / "programs" / "scatter_gather"
 RESULTS = ROOT / "benchmarks" / "results"
 PROVIDER_COUNTS = (1, 5, 10, 20)
 REPETITIONS = 3

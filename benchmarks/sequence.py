@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 import boto3  # noqa: E402
 
 from functions.sequence.client import SequenceClient  # noqa: E402
-from functions.sequence.sequences import Contention  # noqa: E402
+from functions.sequence.exceptions import Contention  # noqa: E402
 from localcloud.deploy import deploy  # noqa: E402
 from localcloud.session import cloud  # noqa: E402
 from localcloud.target import Target  # noqa: E402
@@ -47,7 +47,7 @@ generator = SequenceGenerator("bench", SequenceGeneratorArgs(sequences=[
     SequenceSpec("atomic-*"), SequenceSpec("gap-free-*", mode="gap-free"),
     SequenceSpec("block-*", mode="block", block_size={BLOCK_SIZE}),
 ]))
-pulumi.export("client_config", generator.client_config)
+pulumi.export("sequence", generator.outputs)
 """
 
 
@@ -139,7 +139,7 @@ def measure(target: Target) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as program:
         (Path(program) / "Pulumi.yaml").write_text("name: sequence-benchmark\nruntime: python\n")
         (Path(program) / "__main__.py").write_text(PROGRAM)
-        config = deploy(Path(program), target, stack="bench").outputs["client_config"]
+        config = deploy(Path(program), target, stack="bench").outputs["sequence"]["client_config"]
     cells = [run_cell(config, mode, clients, cell)
              for cell, (clients, mode) in enumerate((c, m) for c in CONCURRENCY for m in MODES)]
     by = {(c["mode"], c["clients"]): c for c in cells}

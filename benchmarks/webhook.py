@@ -41,7 +41,8 @@ import boto3  # noqa: E402
 import requests  # noqa: E402
 from requests.adapters import HTTPAdapter  # noqa: E402
 
-from functions.webhook.delivery import Config, Request, Source, accept  # noqa: E402
+from functions.webhook.config import Source, WebhookConfig  # noqa: E402
+from functions.webhook.delivery import Request, accept  # noqa: E402
 from functions.webhook.schemes import github, sign, stripe, verify  # noqa: E402
 from localcloud.deploy import deploy  # noqa: E402
 from localcloud.session import cloud  # noqa: E402
@@ -82,7 +83,8 @@ def in_process() -> dict:
             now = int(time.time())
             headers = {k.lower(): v for k, v in sign(scheme, secret, body, now if scheme.kind == "stripe" else None)
                        .items()}
-            config = Config({"s": Source("s", scheme, "arn")}, max_body_bytes=300 * 1024)
+            config = WebhookConfig(sources={"s": Source("s", scheme, "arn")}, max_body_bytes=300 * 1024,
+                                   event_bus_name="bus", deliveries_table="deliveries")
             request = Request("s", headers, body, now)
             secrets = [("AWSCURRENT", secret)]
             row[scheme.kind] = {

@@ -42,7 +42,7 @@ def up(args: argparse.Namespace) -> int:
         return 2
     if target.kind == "embedded":
         target = Target("embedded", _embedded_endpoint(say), target.region)
-    elif target.kind == "endpoint":
+    elif target.kind == "endpoint" and target.endpoint:
         say(f"target: {target.endpoint} (from AWS_ENDPOINT_URL)")
         if not pulumi_cli_available():  # the local engine creates only: start from an empty endpoint
             if emulator.is_healthy(target.endpoint):

@@ -1,19 +1,59 @@
-"""Shared REST behaviour for Powertools resolvers: bad input becomes a 400 carrying its message."""
+"""The REST resolver every Lambda-proxy handler uses: Powertools' router with the catalog's one
+error contract (:mod:`functions.common.errors`) installed, so routes only raise.
+
+- an :class:`HttpError` (``InvalidInput``, ``NotFound``, a pattern's own...) -> its status, code
+  and message;
+- a path or method no route serves -> 404 ``route_not_found``;
+- anything else -> logged with its traceback, answered 500 ``internal_error`` with no detail (a
+  stack trace or an exception text never reaches the caller).
+"""
 
 from __future__ import annotations
 
-from http import HTTPStatus
+from typing import Any
 
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
 
-from functions.common.validation import InvalidInput
+from functions.common.errors import (
+    CODES_BY_STATUS,
+    INTERNAL_MESSAGE,
+    HttpError,
+    error_body,
+    error_headers,
+)
 
 
-def refuse_invalid_input(app: APIGatewayRestResolver) -> None:
-    """Answer every :class:`InvalidInput` a route raises with 400 and its message (the body of
-    Powertools' ``BadRequestError``), so routes validate without catching anything."""
+def _response(status: int, message: str, code: str, retry_after: int | None = None) -> Response:
+    headers = error_headers(status, retry_after)
+    headers.pop("Content-Type")
+    return Response(status, content_types.APPLICATION_JSON, error_body(message, code), headers)
 
-    @app.exception_handler(InvalidInput)
-    def bad_request(exc: InvalidInput) -> Response:
-        return Response(HTTPStatus.BAD_REQUEST, content_types.APPLICATION_JSON,
-                        {"statusCode": HTTPStatus.BAD_REQUEST, "message": str(exc)})
+
+def rest_resolver(logger: Logger) -> APIGatewayRestResolver:
+    """An ``APIGatewayRestResolver`` whose every error follows the catalog's contract."""
+    app = APIGatewayRestResolver()
+
+    @app.exception_handler(HttpError)
+    def refused(error: HttpError) -> Response:
+        logger.info("refused", extra={"status": error.status, "code": error.code, "reason": error.message})
+        return _response(error.status, error.message, error.code, error.retry_after)
+
+    @app.exception_handler(NotFoundError)
+    def no_route(error: NotFoundError) -> Response:
+        event: Any = app.current_event
+        message = error.msg if isinstance(error.msg, str) and error.msg and error.msg != "Not found" else \
+            f"no route {event.http_method} {event.path}"
+        return _response(404, message, "route_not_found")
+
+    @app.exception_handler(ServiceError)
+    def service_error(error: ServiceError) -> Response:
+        return _response(error.status_code, str(error.msg), CODES_BY_STATUS.get(error.status_code, "error"))
+
+    @app.exception_handler(Exception)
+    def unexpected(error: Exception) -> Response:
+        logger.exception("unexpected error")
+        return _response(500, INTERNAL_MESSAGE, "internal_error")
+
+    return app

@@ -6,11 +6,11 @@ import json
 import re
 from typing import Any
 
+from functions.common.errors import InvalidInput
+
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
-
-class InvalidInput(ValueError):
-    """The request is malformed; the message says what was wrong and is safe to return."""
+__all__ = ["NAME_PATTERN", "InvalidInput", "json_object", "positive_int", "validate_name"]
 
 
 def validate_name(value: str | None, what: str = "name") -> str:

@@ -1,33 +1,30 @@
 """``POST /counters/{name}`` adds to a named counter atomically; ``GET /counters/{name}`` reads it.
 
-Body (optional): ``{"increment": n}`` with 1 <= n <= MAX_INCREMENT (default 1). The name and body are
-validated before DynamoDB is touched, so bad input increments nothing.
+Body (optional): ``{"increment": n}`` with 1 <= n <= ``max_increment`` (default 1). The name and
+body are validated before DynamoDB is touched, so bad input increments nothing.
 """
 
 from __future__ import annotations
 
-import os
-
 import boto3
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.common.rest import refuse_invalid_input
+from functions.common.rest import rest_resolver
 from functions.common.validation import json_object, positive_int, validate_name
+from functions.counter.config import CounterConfig
 
-MAX_INCREMENT = int(os.environ.get("MAX_INCREMENT", "1000000"))
-
+config = CounterConfig.from_environment()
 logger = Logger(service="counter")
-app = APIGatewayRestResolver()
-refuse_invalid_input(app)
-table = boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
+app = rest_resolver(logger)
+table = boto3.resource("dynamodb").Table(config.table_name)
 
 
 @app.post("/counters/<name>")
 def increment(name: str) -> dict:
     validate_name(name, "counter name")
     body = json_object(app.current_event.body)
-    by = positive_int(body, "increment", default=1, maximum=MAX_INCREMENT)
+    by = positive_int(body, "increment", default=1, maximum=config.max_increment)
     result = table.update_item(
         Key={"name": name},
         UpdateExpression="ADD #value :by",
@@ -46,5 +43,5 @@ def read(name: str) -> dict:
 
 
 @logger.inject_lambda_context
-def handler(event: dict, context: object) -> dict:
+def handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

@@ -9,45 +9,40 @@ nothing. ``BACKEND`` says where jobs go: ``sqs`` (one queue per level, ``Priorit
 from __future__ import annotations
 
 import json
-import os
 
 import boto3
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.common.rest import refuse_invalid_input
+from functions.common.errors import NotFound
+from functions.common.rest import rest_resolver
 from functions.common.validation import json_object, validate_name
-from functions.priority import settings
-from functions.priority.dynamo_queue import plain
+from functions.priority.config import PriorityConfig
+from functions.priority.dynamo_queue import DynamoJobQueue, plain
 from functions.priority.jobs import JobRequest, job_request_from_body
 
-BACKEND = os.environ.get("BACKEND", "sqs")
-
+config = PriorityConfig.from_environment()
 logger = Logger(service="priority-api")
-app = APIGatewayRestResolver()
-refuse_invalid_input(app)
-records = settings.table("JOBS_TABLE")
-if BACKEND == "sqs":
-    sqs = boto3.client("sqs")
-    queue_urls = settings.json_env("QUEUE_URLS")
-else:
-    queue = settings.dynamo_queue()
+app = rest_resolver(logger)
+records = boto3.resource("dynamodb").Table(config.jobs_table)
+sqs = boto3.client("sqs")
+queue = DynamoJobQueue.from_config(config, records)
 
 
 def enqueue(request: JobRequest) -> int:
     """Put the job on its level; returns the enqueue time (epoch ms)."""
-    if BACKEND == "sqs":
+    if config.backend == "sqs":
         job = request.to_job()
-        sqs.send_message(QueueUrl=queue_urls[job.priority], MessageBody=job.to_message())
+        sqs.send_message(QueueUrl=config.queue_urls[job.priority], MessageBody=job.to_message())
         return job.enqueued_at
     return queue.enqueue(request).enqueued_at
 
 
 @app.post("/jobs")
 def submit() -> Response:
-    body = json_object(app.current_event.body, max_bytes=settings.MAX_PAYLOAD_BYTES + 1024, required=True)
-    request = job_request_from_body(body, settings.LEVELS, settings.MAX_PAYLOAD_BYTES)
+    body = json_object(app.current_event.body, max_bytes=config.max_payload_bytes + 1024, required=True)
+    request = job_request_from_body(body, config.levels, config.max_payload_bytes)
     enqueued_at = enqueue(request)
     logger.info("job enqueued", job_id=request.id, priority=request.priority)
     return Response(202, "application/json",
@@ -59,7 +54,7 @@ def read(job_id: str) -> dict:
     validate_name(job_id, "job id")
     item = records.get_item(Key={"id": job_id}, ConsistentRead=True).get("Item")
     if not item:
-        raise NotFoundError(f"no record of job {job_id} (unknown, or queued and not yet run)")
+        raise NotFound(f"no record of job {job_id} (unknown, or queued and not yet run)")
     record = plain(item)
     record.pop("lease_token", None)
     if isinstance(record.get("payload"), str):
@@ -68,5 +63,5 @@ def read(job_id: str) -> dict:
 
 
 @logger.inject_lambda_context
-def handler(event: dict, context: object) -> dict:
+def handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

@@ -5,7 +5,7 @@ jobs are validated exactly as ``POST /jobs`` validates them, and sent in batches
 
 Examples
 --------
->>> client = PriorityQueueClient(stack_outputs["queue_urls"])        # doctest: +SKIP
+>>> client = PriorityQueueClient(stack_outputs["level_queue_urls"])        # doctest: +SKIP
 >>> job_id = client.submit("high", {"invoice": 42})                  # doctest: +SKIP
 >>> ids = client.submit_many("low", [{"n": n} for n in range(1000)]) # doctest: +SKIP
 """
@@ -24,7 +24,7 @@ SQS_BATCH = 10
 
 
 class PriorityQueueClient:
-    """queue_urls: level -> queue URL, highest priority first (the component's ``queue_urls`` output)."""
+    """queue_urls: level -> queue URL, highest priority first (the component's ``level_queue_urls`` output)."""
 
     def __init__(self, queue_urls: Mapping[str, str], max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
                  sqs: Any = None):

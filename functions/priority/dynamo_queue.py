@@ -20,6 +20,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
 
+from functions.priority.config import PriorityConfig
 from functions.priority.jobs import Job, JobHandler, JobRequest, describe_error, now_millis
 from functions.priority.records import is_condition_failure, update_kwargs
 
@@ -78,6 +79,12 @@ class DynamoJobQueue:
     above the longest job. max_attempts: claims before a failing job is parked. retry_delay_seconds:
     how long a failed job waits before it can be claimed again.
     """
+
+    @classmethod
+    def from_config(cls, config: PriorityConfig, table: Any, worker_id: str | None = None) -> DynamoJobQueue:
+        """The queue as ``DynamoPriorityQueue`` configured it, on ``table`` (a boto3 ``Table``)."""
+        return cls(table, config.levels, lease_seconds=config.lease_seconds, max_attempts=config.max_attempts,
+                   retry_delay_seconds=config.retry_delay_seconds, worker_id=worker_id)
 
     def __init__(
         self, table: Any, levels: Sequence[str], lease_seconds: float = 60, max_attempts: int = 3,

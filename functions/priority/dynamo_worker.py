@@ -9,20 +9,23 @@ from __future__ import annotations
 
 from typing import Any
 
+import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.priority import settings
-from functions.priority.dynamo_queue import DRAIN_MAX_JOBS
+from functions.priority.config import PriorityConfig
+from functions.priority.dynamo_queue import DRAIN_MAX_JOBS, DynamoJobQueue
 from functions.priority.jobs import load_handler
 
+config = PriorityConfig.from_environment()
 logger = Logger(service="priority-dynamo-worker")
-run_job = load_handler(settings.JOB_HANDLER)
+table = boto3.resource("dynamodb").Table(config.jobs_table)
+run_job = load_handler(config.job_handler)
 
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    queue = settings.dynamo_queue(worker_id=context.aws_request_id)
+    queue = DynamoJobQueue.from_config(config, table, worker_id=context.aws_request_id)
     max_jobs = event.get("max_jobs", DRAIN_MAX_JOBS) if isinstance(event, dict) else DRAIN_MAX_JOBS
     outcomes = queue.drain(run_job, int(max_jobs), context.get_remaining_time_in_millis)
     for outcome in outcomes:

@@ -28,7 +28,7 @@ class OutcomeStore:
 
     def has_succeeded(self, job_id: str) -> bool:
         item = self.get(job_id)
-        return bool(item) and item.get("status") == SUCCEEDED
+        return item is not None and item.get("status") == SUCCEEDED
 
     def note_duplicate(self, job_id: str) -> None:
         """A delivery of a job that had already succeeded: counted, not run."""

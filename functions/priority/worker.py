@@ -2,35 +2,32 @@
 
 Powertools' ``BatchProcessor`` returns ``batchItemFailures`` (the mapping has
 ``ReportBatchItemFailures``), so only the jobs that failed are delivered again; their batch
-neighbours are deleted. A failed job becomes visible again after ``RETRY_DELAY_SECONDS``; after
+neighbours are deleted. A failed job becomes visible again after ``retry_delay_seconds``; after
 the queue's ``maxReceiveCount`` deliveries SQS moves it to the level's DLQ, and its outcome record
 holds the last error.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.priority import settings
+from functions.priority.config import PriorityConfig
 from functions.priority.jobs import Job, describe_error, load_handler, now_millis
 from functions.priority.outcomes import OutcomeStore
 
-MAX_RECEIVE_COUNT = int(os.environ.get("MAX_RECEIVE_COUNT", "3"))
-RETRY_DELAY_SECONDS = int(os.environ.get("RETRY_DELAY_SECONDS", "0"))
-
+config = PriorityConfig.from_environment()
 logger = Logger(service="priority-worker")
 processor = BatchProcessor(event_type=EventType.SQS)
-outcomes = OutcomeStore(settings.table("JOBS_TABLE"))
+outcomes = OutcomeStore(boto3.resource("dynamodb").Table(config.jobs_table))
 sqs = boto3.client("sqs")
-queue_urls_by_arn = settings.json_env("QUEUE_URLS_BY_ARN")
-run_job = load_handler(settings.JOB_HANDLER)
+run_job = load_handler(config.job_handler)
 
 
 def process(record: SQSRecord, lambda_context: LambdaContext) -> Any:
@@ -47,7 +44,7 @@ def process(record: SQSRecord, lambda_context: LambdaContext) -> Any:
     try:
         result = run_job(job)
     except Exception as exc:
-        final = job.attempt >= MAX_RECEIVE_COUNT
+        final = job.attempt >= config.max_receive_count
         outcomes.record_failure(job, started_at, describe_error(exc), final, lambda_context.aws_request_id)
         logger.warning("job failed", job_id=job.id, attempt=job.attempt, final=final, error=describe_error(exc))
         _delay_retry(record)  # also for the last one: SQS moves it to the DLQ on its next receive
@@ -59,12 +56,12 @@ def process(record: SQSRecord, lambda_context: LambdaContext) -> Any:
 def _delay_retry(record: SQSRecord) -> None:
     """Make the failed message visible again after the retry delay, not the whole visibility timeout."""
     try:
-        sqs.change_message_visibility(QueueUrl=queue_urls_by_arn[record.event_source_arn],
-                                      ReceiptHandle=record.receipt_handle, VisibilityTimeout=RETRY_DELAY_SECONDS)
+        sqs.change_message_visibility(QueueUrl=config.queue_urls_by_arn[record.event_source_arn],
+                                      ReceiptHandle=record.receipt_handle, VisibilityTimeout=config.retry_delay_seconds)
     except Exception as exc:  # the message still comes back, after the visibility timeout
         logger.warning("could not shorten the retry delay", error=describe_error(exc))
 
 
 @logger.inject_lambda_context
-def handler(event: dict, context: LambdaContext) -> dict:
+def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=process, processor=processor, context=context)

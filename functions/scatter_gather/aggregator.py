@@ -10,21 +10,23 @@ receives, redrives it to the same dead-letter queue.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from functions.scatter_gather.config import ScatterGatherConfig
 from functions.scatter_gather.messages import InvalidReply, parse_reply
 from functions.scatter_gather.store import AggregateStore, UnexpectedProvider, UnknownCorrelation
 
+config = ScatterGatherConfig.from_environment()
 logger = Logger(service="scatter-gather-aggregator")
-store = AggregateStore(
-    boto3.resource("dynamodb").Table(os.environ["AGGREGATES_TABLE"]), boto3.client("events"), os.environ["EVENT_BUS"]
-)
+store = AggregateStore(boto3.resource("dynamodb").Table(config.aggregates_table), boto3.client("events"),
+                       config.event_bus)
 sqs = boto3.client("sqs")
 processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -34,7 +36,7 @@ PERMANENT = (InvalidReply, UnknownCorrelation, UnexpectedProvider)
 def dead_letter(record: SQSRecord, reason: str) -> None:
     """Park a reply that can never be recorded, with why, in the dead-letter queue."""
     sqs.send_message(
-        QueueUrl=os.environ["DEAD_LETTER_QUEUE_URL"],
+        QueueUrl=config.dead_letter_queue_url,
         MessageBody=record.body or "(empty)",
         MessageAttributes={
             "reason": {"DataType": "String", "StringValue": reason[:1024]},
@@ -57,7 +59,7 @@ def record_reply(record: SQSRecord) -> str:
 
 
 @logger.inject_lambda_context
-def handler(event: dict, context: object) -> dict:
+def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=record_reply, processor=processor, context=context)
 
 
@@ -69,7 +71,7 @@ def record_step(event: dict[str, Any], context: object) -> dict[str, Any]:
         store.record_failure(correlation_id, provider, f"{error.get('Error', 'Error')}: {error.get('Cause', '')}"[:512])
         return {"providerId": provider, "outcome": "failed"}
     try:
-        reply = parse_reply(event.get("reply"), provider_id=provider)
+        reply = parse_reply(event.get("reply") or "", provider_id=provider)
         if reply["correlationId"] != correlation_id:
             raise InvalidReply(f"reply is for {reply['correlationId']}, not {correlation_id}")
     except InvalidReply as exc:

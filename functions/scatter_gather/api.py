@@ -13,57 +13,54 @@ out, so no reply can arrive before its aggregate:
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from datetime import UTC, datetime
 
 import boto3
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.common.rest import refuse_invalid_input
+from functions.common.errors import NotFound
+from functions.common.rest import rest_resolver
+from functions.scatter_gather.config import ScatterGatherConfig
 from functions.scatter_gather.messages import parse_quote_request, validate_correlation_id
 from functions.scatter_gather.registry import providers_for
 from functions.scatter_gather.store import AggregateStore, public_view
 
-MODE = os.environ["MODE"]
-DEADLINE_SECONDS = int(os.environ["DEADLINE_SECONDS"])
-MAX_DEADLINE_SECONDS = int(os.environ["MAX_DEADLINE_SECONDS"])
-
+config = ScatterGatherConfig.from_environment()
 logger = Logger(service="scatter-gather")
-app = APIGatewayRestResolver()
-refuse_invalid_input(app)
+app = rest_resolver(logger)
 dynamodb = boto3.resource("dynamodb")
-store = AggregateStore(dynamodb.Table(os.environ["AGGREGATES_TABLE"]), boto3.client("events"), os.environ["EVENT_BUS"])
+store = AggregateStore(dynamodb.Table(config.aggregates_table), boto3.client("events"), config.event_bus)
 sfn = boto3.client("stepfunctions")
 sns = boto3.client("sns")
 
 
 @app.post("/quotes")
 def request_quotes() -> Response:
-    request = parse_quote_request(app.current_event.body, DEADLINE_SECONDS, MAX_DEADLINE_SECONDS)
+    request = parse_quote_request(app.current_event.body, config.deadline_seconds, config.max_deadline_seconds)
     correlation_id = str(uuid.uuid4())
     deadline = time.time() + request.deadline_seconds
     message = request.to_message(correlation_id)
     deadline_at = datetime.fromtimestamp(deadline, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-    if MODE == "pubsub":
-        registry = dynamodb.Table(os.environ["REGISTRY_TABLE"])
+    if config.mode == "pubsub":
+        registry = dynamodb.Table(config.registry_table)
         providers = [p["providerId"] for p in providers_for(registry, request.amount)]
         store.open(correlation_id, message, request.strategy.to_dict(), deadline, providers)
         if providers:
-            sfn.start_execution(stateMachineArn=os.environ["STATE_MACHINE_ARN"], name=correlation_id,
+            sfn.start_execution(stateMachineArn=config.state_machine_arn, name=correlation_id,
                                 input=json.dumps({"correlationId": correlation_id, "deadlineAt": deadline_at}))
             sns.publish(
-                TopicArn=os.environ["TOPIC_ARN"],
-                Message=json.dumps({**message, "replyTo": os.environ["REPLY_QUEUE_URL"]}),
+                TopicArn=config.topic_arn,
+                Message=json.dumps({**message, "replyTo": config.reply_queue_url}),
                 MessageAttributes={"amount": {"DataType": "Number", "StringValue": repr(request.amount)}},
             )
         asked = len(providers)
     else:
         store.open(correlation_id, message, request.strategy.to_dict(), deadline, None)
-        sfn.start_execution(stateMachineArn=os.environ["STATE_MACHINE_ARN"], name=correlation_id,
+        sfn.start_execution(stateMachineArn=config.state_machine_arn, name=correlation_id,
                             input=json.dumps({**message, "deadlineAt": deadline_at}))
         asked = None
     logger.info("scattered", extra={"correlation_id": correlation_id, "providers": asked})
@@ -76,10 +73,10 @@ def read_aggregate(correlation_id: str) -> dict:
     correlation_id = validate_correlation_id(correlation_id)
     item = store.get(correlation_id)
     if item is None:
-        raise NotFoundError(f"no quote request {correlation_id}")
+        raise NotFound(f"no quote request {correlation_id}")
     return public_view(item)
 
 
 @logger.inject_lambda_context
-def handler(event: dict, context: object) -> dict:
+def handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

@@ -1,18 +1,16 @@
-"""A demonstration bank: quotes ``BASE_RATE`` plus a little per year of term, after ``DELAY_SECONDS``,
-or fails with ``FAILURE`` when set. The catalog deploys a few to show fast, slow and failing providers."""
+"""A demonstration bank: quotes its base rate plus a little per year of term, after its delay, or
+fails with its failure message when it has one (:class:`BankConfig`). The catalog deploys a few to
+show fast, slow and failing providers."""
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
+from functions.scatter_gather.config import BankConfig
 from functions.scatter_gather.provider import quote_provider
 
-BANK_ID = os.environ["BANK_ID"]
-BASE_RATE = float(os.environ["BASE_RATE"])
-DELAY_SECONDS = float(os.environ.get("DELAY_SECONDS", "0"))
-FAILURE = os.environ.get("FAILURE", "")
+config = BankConfig.from_environment()
 
 
 class BankUnavailable(RuntimeError):
@@ -20,12 +18,12 @@ class BankUnavailable(RuntimeError):
 
 
 def quote(request: dict[str, Any]) -> dict[str, Any]:
-    if DELAY_SECONDS:
-        time.sleep(DELAY_SECONDS)
-    if FAILURE:
-        raise BankUnavailable(FAILURE)
-    rate = round(BASE_RATE + 0.05 * (int(request["term"]) // 12), 3)
+    if config.delay_seconds:
+        time.sleep(config.delay_seconds)
+    if config.failure:
+        raise BankUnavailable(config.failure)
+    rate = round(config.base_rate + 0.05 * (int(request["term"]) // 12), 3)
     return {"rate": rate}
 
 
-handler = quote_provider(BANK_ID, quote)
+handler = quote_provider(config.bank_id, quote)

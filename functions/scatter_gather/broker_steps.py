@@ -3,21 +3,22 @@ at its deadline (both variants: the publish-subscribe timer and the end of the r
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import boto3
 
+from functions.scatter_gather.config import ScatterGatherConfig
 from functions.scatter_gather.registry import providers_for
 from functions.scatter_gather.store import AggregateStore, to_plain
 
+config = ScatterGatherConfig.from_environment()
 dynamodb = boto3.resource("dynamodb")
-store = AggregateStore(dynamodb.Table(os.environ["AGGREGATES_TABLE"]), boto3.client("events"), os.environ["EVENT_BUS"])
+store = AggregateStore(dynamodb.Table(config.aggregates_table), boto3.client("events"), config.event_bus)
 
 
 def recipients(event: dict[str, Any], context: object) -> dict[str, Any]:
     """The registered providers that quote for this amount; fixes them on the aggregate."""
-    entries = providers_for(dynamodb.Table(os.environ["REGISTRY_TABLE"]), event["amount"])
+    entries = providers_for(dynamodb.Table(config.registry_table), event["amount"])
     item = store.set_providers(event["correlationId"], [e["providerId"] for e in entries])
     asked = set(item.get("providers") or [])
     return {"recipients": [{"providerId": e["providerId"], "functionArn": e["functionArn"]}

@@ -25,11 +25,11 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 Quote = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-def quote_provider(provider_id: str, quote: Quote) -> Callable[[dict[str, Any], object], dict[str, Any]]:
+def quote_provider(provider_id: str, quote: Quote) -> Callable[[dict[str, Any], Any], Any]:
     def reply_to(request: dict[str, Any]) -> dict[str, Any]:
         return {**quote(request), "correlationId": request["correlationId"], "providerId": provider_id}
 
-    def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
+    def handler(event: dict[str, Any], context: Any) -> Any:
         if "Records" not in event:
             return reply_to(event)
         sqs = boto3.client("sqs")

@@ -28,7 +28,6 @@ Examples
 
 from __future__ import annotations
 
-import os
 import random
 import threading
 import time
@@ -41,23 +40,17 @@ from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
 from functions.common.validation import InvalidInput
+from functions.sequence.config import MAX_VALUE, GeneratorConfig, SequenceSettings
+from functions.sequence.exceptions import Contention, IdempotencyKeyReused, ItemExists, SequenceExhausted
 from functions.sequence.sequences import (
-    MAX_VALUE,
-    Contention,
-    GeneratorConfig,
-    IdempotencyKeyReused,
     IdRange,
-    ItemExists,
     NextRequest,
-    SequenceExhausted,
-    SequenceSettings,
     backoff_delay,
     check_fits,
     key_record_id,
     parse_request,
 )
 
-CONFIG_VARIABLE = "SEQUENCE_CONFIG"
 _REUSE_RETURNED_VALUE_ATTEMPTS = 8
 """Gap-free attempts that retry from the counter value a cancellation returns (backoff up to ~0.3 s);
 later ones read it afresh. Measured on the emulator at 16 writers: reusing the value always starves a
@@ -75,7 +68,7 @@ class SequenceClient:
 
     def __init__(
         self,
-        config: GeneratorConfig | str | Mapping[str, Any],
+        config: GeneratorConfig | str,
         dynamodb: Any = None,
         *,
         sleep: Callable[[float], None] = time.sleep,
@@ -87,9 +80,9 @@ class SequenceClient:
         self._sleep, self._rand, self._clock = sleep, rand, clock
 
     @classmethod
-    def from_environment(cls, variable: str = CONFIG_VARIABLE, dynamodb: Any = None) -> SequenceClient:
-        """A client configured by the JSON the component exports (``client_config``)."""
-        return cls(os.environ[variable], dynamodb)
+    def from_environment(cls, dynamodb: Any = None) -> SequenceClient:
+        """A client configured by ``SEQUENCE_CONFIG`` (the JSON the component exports as ``client_config``)."""
+        return cls(GeneratorConfig.from_environment(), dynamodb)
 
     def next(
         self,
@@ -333,4 +326,4 @@ def _decimals(value: Any) -> Any:
     return value
 
 
-__all__ = ["BlockAllocator", "CONFIG_VARIABLE", "SequenceClient"]
+__all__ = ["BlockAllocator", "SequenceClient"]

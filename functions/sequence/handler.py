@@ -11,31 +11,16 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.common.validation import InvalidInput, json_object
+from functions.common.rest import rest_resolver
+from functions.common.validation import json_object
 from functions.sequence.client import SequenceClient
-from functions.sequence.sequences import (
-    Contention,
-    IdempotencyKeyReused,
-    ItemExists,
-    SequenceError,
-    SequenceExhausted,
-    UnknownSequence,
-    parse_request,
-)
-
-STATUS = {
-    InvalidInput: HTTPStatus.BAD_REQUEST,
-    UnknownSequence: HTTPStatus.NOT_FOUND,
-    ItemExists: HTTPStatus.CONFLICT,
-    SequenceExhausted: HTTPStatus.CONFLICT,
-    IdempotencyKeyReused: HTTPStatus.UNPROCESSABLE_ENTITY,
-    Contention: HTTPStatus.SERVICE_UNAVAILABLE,
-}
+from functions.sequence.sequences import parse_request
 
 logger = Logger(service="sequence")
-app = APIGatewayRestResolver()
+app = rest_resolver(logger)
 client = SequenceClient.from_environment()
 
 
@@ -49,14 +34,6 @@ def next_ids(name: str) -> Response:
     return Response(HTTPStatus.OK, content_types.APPLICATION_JSON, ids.to_dict(), headers)
 
 
-@app.exception_handler([InvalidInput, SequenceError])
-def refuse(exc: Exception) -> Response:
-    status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), HTTPStatus.BAD_REQUEST)
-    logger.info("refused", extra={"status": int(status), "reason": str(exc)})
-    headers = {"Retry-After": "1"} if status == HTTPStatus.SERVICE_UNAVAILABLE else {}
-    return Response(status, content_types.APPLICATION_JSON, {"message": str(exc)}, headers)
-
-
 @logger.inject_lambda_context
-def handler(event: dict, context: object) -> dict:
+def handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

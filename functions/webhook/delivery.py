@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from functions.webhook.config import WebhookConfig
 from functions.webhook.schemes import Rejected, Scheme, Verified, verify
 
 EVENT_SOURCE_PREFIX = "webhook."
@@ -31,38 +32,6 @@ class Request:
     body: bytes
     received_at: float
     receive_count: int | None = None  # storage-first only: how many times the queue delivered it
-
-
-@dataclass(frozen=True)
-class Source:
-    """A registered sender: its scheme, where its secret is (ARN), and whether it is storage-first."""
-
-    name: str
-    scheme: Scheme
-    secret: str
-    storage_first: bool = False
-
-
-@dataclass(frozen=True)
-class Config:
-    """What the verifiers need to know (the component writes it as JSON into ``WEBHOOK_CONFIG``)."""
-
-    sources: Mapping[str, Source]
-    max_body_bytes: int
-
-    @classmethod
-    def from_json(cls, text: str) -> Config:
-        data = json.loads(text)
-        sources = {
-            name: Source(name, Scheme.from_dict(spec["scheme"]), spec["secret"], bool(spec.get("storage_first")))
-            for name, spec in data["sources"].items()
-        }
-        return cls(sources=sources, max_body_bytes=int(data["max_body_bytes"]))
-
-    def source(self, name: str) -> Source:
-        if name not in self.sources:
-            raise Rejected(404, f"unknown webhook source {name[:64]!r}")
-        return self.sources[name]
 
 
 @dataclass(frozen=True)
@@ -161,7 +130,7 @@ def entry_size(entry: Mapping[str, Any]) -> int:
 
 
 def accept(
-    config: Config, request: Request, secrets: Sequence[tuple[str, bytes]], now: float, mode: str
+    config: WebhookConfig, request: Request, secrets: Sequence[tuple[str, bytes]], now: float, mode: str
 ) -> Delivery:
     """Every check, in order: size (413), signature and timestamp (401), body (400); then the event.
 

@@ -15,8 +15,10 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyPersistenceLayerError,
 )
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
+from functions.common.errors import INTERNAL_MESSAGE, Conflict, HttpError, Unavailable, error_response
 from functions.webhook import ingest
 from functions.webhook.delivery import request_from_api_event
 from functions.webhook.publish import PublishFailed
@@ -30,27 +32,35 @@ def _response(status: int, body: dict[str, Any]) -> dict[str, Any]:
 
 
 @logger.inject_lambda_context
-def handler(event: dict, context: object) -> dict:
+def handler(event: dict, context: LambdaContext) -> dict:
     ingest.idempotency.register_lambda_context(context)
+    try:
+        return _handle(event)
+    except Exception:  # the caller gets the contract's 500, never a traceback
+        logger.exception("unexpected error")
+        return error_response(HttpError(INTERNAL_MESSAGE))
+
+
+def _handle(event: dict) -> dict:
     request = request_from_api_event(event)
     try:
         delivery = ingest.verify(request, mode="sync")
     except Rejected as exc:
         logger.info("rejected", extra={"source": request.source[:64], "status": exc.status, "reason": exc.reason})
-        return _response(exc.status, {"message": exc.reason})
+        return error_response(exc)
     except (BotoCoreError, ClientError):
         logger.exception("signing secrets unavailable", extra={"source": request.source[:64]})
-        return _response(503, {"message": "the signing secrets could not be read; retry later"})
+        return error_response(Unavailable("the signing secrets could not be read; retry later"))
     if delivery.challenge is not None:
         return _response(200, {"challenge": delivery.challenge})
     try:
         result = ingest.publish_once(delivery=ingest.as_payload(delivery))
     except IdempotencyAlreadyInProgressError:
-        return _response(409, {"message": "this delivery is being processed; retry later"})
+        return error_response(Conflict("this delivery is being processed; retry later", code="in_progress"))
     except PublishFailed as exc:
         logger.error("publish failed", extra={"source": delivery.source, "reason": str(exc)})
-        return _response(503, {"message": "the event could not be published; retry later"})
+        return error_response(Unavailable("the event could not be published; retry later"))
     except IdempotencyPersistenceLayerError:
         logger.exception("delivery-id store unavailable", extra={"source": delivery.source})
-        return _response(503, {"message": "the delivery could not be recorded; retry later"})
+        return error_response(Unavailable("the delivery could not be recorded; retry later"))
     return _response(200, {**result, "delivery_id": delivery.delivery_id})

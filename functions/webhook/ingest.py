@@ -8,7 +8,6 @@ delivery returns the stored result, marked ``duplicate``, and publishes nothing.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import boto3
@@ -20,31 +19,29 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
-from functions.webhook.delivery import Config, Delivery, Request, accept
+from functions.webhook.config import WebhookConfig
+from functions.webhook.delivery import Delivery, Request, accept
 from functions.webhook.publish import put_event
 from functions.webhook.schemes import Rejected
 from functions.webhook.secrets import SecretCache
 
 logger = Logger(service="webhook")
-CONFIG = Config.from_json(os.environ["WEBHOOK_CONFIG"])
-secret_cache = SecretCache(
-    ttl_seconds=float(os.environ.get("SECRET_CACHE_SECONDS", "60")),
-    refresh_seconds=float(os.environ.get("SECRET_REFRESH_SECONDS", "5")),
-)
+CONFIG = WebhookConfig.from_environment()
+secret_cache = SecretCache(ttl_seconds=CONFIG.secret_cache_seconds, refresh_seconds=CONFIG.secret_refresh_seconds)
 events = boto3.client("events")
 
 
-def _mark_duplicate(response: dict[str, Any], record: DataRecord) -> dict[str, Any]:
+def _mark_duplicate(response: Any, idempotent_data: DataRecord) -> Any:
     return {**response, "status": "duplicate"}
 
 
 idempotency = IdempotencyConfig(
     event_key_jmespath="[source, delivery_id]",
     raise_on_no_idempotency_key=True,
-    expires_after_seconds=int(os.environ.get("DEDUP_SECONDS", str(7 * 24 * 3600))),
+    expires_after_seconds=CONFIG.dedup_seconds,
     response_hook=_mark_duplicate,
 )
-deliveries = DynamoDBPersistenceLayer(table_name=os.environ["DELIVERIES_TABLE"])
+deliveries = DynamoDBPersistenceLayer(table_name=CONFIG.deliveries_table)
 
 
 def verify(request: Request, mode: str) -> Delivery:
@@ -63,7 +60,7 @@ def verify(request: Request, mode: str) -> Delivery:
                      key_prefix="webhook")
 def publish_once(delivery: dict[str, Any]) -> dict[str, Any]:
     """Publish ``delivery["entry"]`` unless this (source, delivery id) was published before."""
-    event_id = put_event(events, os.environ["EVENT_BUS_NAME"], delivery["entry"])
+    event_id = put_event(events, CONFIG.event_bus_name, delivery["entry"])
     logger.info("published", extra={"source": delivery["source"], "delivery_id": delivery["delivery_id"],
                                      "event_id": event_id})
     return {"status": "published", "event_id": event_id}

@@ -7,17 +7,19 @@ the handlers do."""
 from __future__ import annotations
 
 import json
-import os
 
 import boto3
 
+from functions.webhook.config import WebhookConfig
+
+config = WebhookConfig.from_environment()
 events = boto3.client("events")
 
 
 def handler(event: dict, context: object) -> dict:
     source = (event.get("pathParameters") or {}).get("source", "unknown")
     response = events.put_events(Entries=[{
-        "EventBusName": os.environ["EVENT_BUS_NAME"],
+        "EventBusName": config.event_bus_name,
         "Source": f"passthrough.{source}",
         "DetailType": (event.get("headers") or {}).get("X-GitHub-Event", "webhook"),
         "Detail": json.dumps({"body": event.get("body") or ""}),

@@ -7,11 +7,11 @@ failure), and after the queue's maxReceiveCount it goes to the same dead-letter 
 
 from __future__ import annotations
 
-import os
-
 import boto3
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.webhook import ingest
 from functions.webhook.schemes import Rejected
@@ -27,7 +27,7 @@ def _dead_letter(record: SQSRecord, status: int, reason: str) -> None:
                   for k, v in (record.raw_event.get("messageAttributes") or {}).items() if v.get("stringValue")}
     attributes["rejected-status"] = {"DataType": "Number", "StringValue": str(status)}
     attributes["rejected-reason"] = {"DataType": "String", "StringValue": reason}
-    sqs.send_message(QueueUrl=os.environ["DEAD_LETTER_QUEUE_URL"], MessageBody=record.body or "(empty body)",
+    sqs.send_message(QueueUrl=ingest.CONFIG.dead_letter_queue_url, MessageBody=record.body or "(empty body)",
                      MessageAttributes=attributes)
 
 
@@ -46,7 +46,7 @@ def record_handler(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context
-def handler(event: dict, context: object) -> dict:
+def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     ingest.idempotency.register_lambda_context(context)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                     context=context)

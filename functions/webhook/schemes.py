@@ -22,21 +22,22 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from functions.common.errors import CODES_BY_STATUS, HttpError
+
 KINDS = ("github", "stripe", "slack", "hmac-sha256")
 BODY_FORMATS = ("json", "form")
 ENCODINGS = ("hex", "base64")
 DEFAULT_TOLERANCE_SECONDS = 300
 
 
-class Rejected(Exception):
+class Rejected(HttpError):
     """A delivery is refused. ``status`` is the HTTP status; ``reason`` is safe to return (no secrets).
 
     ``secret_mismatch``: no known secret matched, so a newer secret might (worth one refresh).
     """
 
     def __init__(self, status: int, reason: str, secret_mismatch: bool = False) -> None:
-        super().__init__(reason)
-        self.status = status
+        super().__init__(reason, status=status, code=CODES_BY_STATUS.get(status, "rejected"))
         self.reason = reason
         self.secret_mismatch = secret_mismatch
 

@@ -13,7 +13,8 @@ from localcloud.target import reachable_url
 
 @demo("priority")
 def priority(outputs: dict[str, Any], endpoint: str | None, say: Callable[[str], None]) -> None:
-    for title, exported in (("SQS level queues", outputs), ("strictly ordered DynamoDB queue", outputs["dynamo"])):
+    for title, exported in (("SQS level queues", outputs["levels"]),
+                            ("strictly ordered DynamoDB queue", outputs["dynamo"])):
         base = reachable_url(exported["url"], endpoint) + "/jobs"
         say(f"priority queues ({title}): a low and a high job, then an unknown priority (refused, nothing enqueued)")
         ids = []
@@ -22,7 +23,7 @@ def priority(outputs: dict[str, Any], endpoint: str | None, say: Callable[[str],
             if response.status_code == 202:
                 ids.append(response.json()["id"])
         exchange(say, "POST", base, json.dumps({"priority": "urgent", "payload": {}}))
-        if "dynamo" not in exported:  # the level queues' worker starts at once; the table's on its schedule
+        if exported is outputs["dynamo"]:  # the level queues' worker starts at once; the table's on its schedule
             say("  (this queue's worker starts once a minute: its jobs may still be queued)")
         time.sleep(1)
         for job_id in ids:

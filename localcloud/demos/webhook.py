@@ -25,8 +25,9 @@ def _client(service: str, endpoint: str | None) -> Any:
 
 @demo("webhook")
 def webhook(outputs: dict[str, Any], endpoint: str | None, say: Callable[[str], None]) -> None:
-    url = reachable_url(outputs["url"], endpoint) + "/webhooks/github"
-    secret = _client("secretsmanager", endpoint).get_secret_value(SecretId=outputs["secret_arns"]["github"])
+    ingress = outputs["ingress"]
+    url = reachable_url(ingress["url"], endpoint) + "/webhooks/github"
+    secret = _client("secretsmanager", endpoint).get_secret_value(SecretId=ingress["source_secret_arns"]["github"])
     body = json.dumps({"zen": "Keep it logically awesome.", "hook_id": 1}).encode()
     delivery = str(uuid.uuid4())
     signed = {**sign(github(), secret["SecretString"].encode(), body), "X-GitHub-Delivery": delivery,
@@ -41,7 +42,7 @@ def webhook(outputs: dict[str, Any], endpoint: str | None, say: Callable[[str], 
         response = requests.post(url, data=data, headers=headers, timeout=30)
         say(f"  -> POST {url} ({label})\n  <- {response.status_code} {response.text.strip()}")
     sqs = _client("sqs", endpoint)
-    messages = sqs.receive_message(QueueUrl=outputs["subscriber_queue_url"], MaxNumberOfMessages=10,
+    messages = sqs.receive_message(QueueUrl=outputs["subscriber"]["events_queue_url"], MaxNumberOfMessages=10,
                                    WaitTimeSeconds=2).get("Messages", [])
     ours = [json.loads(m["Body"]) for m in messages if delivery in m["Body"]]
     say(f"  subscriber queue: {len(ours)} event(s) for delivery {delivery}")

@@ -153,3 +153,13 @@ def rest_integration_response(cloud: Cloud, name: str, inputs: dict) -> tuple[st
     cloud.client("apigateway").put_integration_response(**request)
     key = f"{inputs['restApi']}-{inputs['resourceId']}-{inputs['httpMethod']}-{inputs['statusCode']}"
     return f"agir-{key}", inputs
+
+
+@creates("aws:apigateway/response:Response")
+def rest_gateway_response(cloud: Cloud, name: str, inputs: dict) -> tuple[str, dict]:
+    request: dict[str, Any] = {"restApiId": inputs["restApiId"], "responseType": inputs["responseType"]}
+    for source in ("statusCode", "responseTemplates", "responseParameters"):
+        if inputs.get(source) not in (None, "", {}):
+            request[source] = inputs[source]
+    cloud.client("apigateway").put_gateway_response(**request)
+    return f"aggr-{inputs['restApiId']}-{inputs['responseType']}", inputs

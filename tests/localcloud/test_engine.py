@@ -134,6 +134,12 @@ def test_rest_api_stage_url_serves_lambda_and_service_routes(out):
     assert api.get_stage(restApiId=out["api"]["id"], stageName="v1")["stageName"] == "v1"
 
 
+def test_gateway_response_replaces_api_gateways_own_error(out):
+    response = requests.get(out["api"]["url"] + "/no/such/route", timeout=30)
+    assert response.status_code == 404 and response.headers["X-Engine"] == "yes"
+    assert response.json()["code"] == "no_route"
+
+
 def test_unsupported_type_fails_naming_the_type(tmp_path, cloud_target):
     program = write_program(tmp_path, 'aws.ec2.Vpc("net", cidr_block="10.0.0.0/16")\n')
     with pytest.raises(DeployFailed, match=r"cannot create aws:ec2/vpc:Vpc \(resource 'net'\)"):

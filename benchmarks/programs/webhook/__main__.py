@@ -4,10 +4,9 @@ protection switched off (POWERTOOLS_IDEMPOTENCY_DISABLED), to show what each par
 
 import pulumi
 
-from components import iam
-from components.function import PythonFunction, PythonFunctionArgs
-from components.rest_api import RestApi, RestApiArgs, Route
+from components.core import PythonFunction, PythonFunctionArgs, RestApi, RestApiArgs, Route, handoff, iam
 from components.webhook import WebhookIngress, WebhookIngressArgs, WebhookSource, github
+from functions.webhook.config import WebhookConfig
 
 ingress = WebhookIngress("bench", WebhookIngressArgs(sources=[WebhookSource("github", github())]))
 unprotected = WebhookIngress("nodedup", WebhookIngressArgs(
@@ -16,7 +15,7 @@ baseline = PythonFunction("passthrough", PythonFunctionArgs(
     package="webhook",
     handler="passthrough.handler",
     statements=[iam.allow(["events:PutEvents"], [ingress.bus_arn])],
-    environment={"EVENT_BUS_NAME": ingress.bus_name},
+    environment=handoff(WebhookConfig, event_bus_name=ingress.bus_name, deliveries_table="unused"),
 ))
 api = RestApi("baseline-api", RestApiArgs(routes=[Route("POST", "/passthrough/{source}", baseline)]))
 pulumi.export("verifier_url", ingress.url)

@@ -6,7 +6,7 @@ import uuid
 import pulumi
 import pulumi_aws as aws
 
-from components import iam
+from components.core import iam
 
 table = aws.dynamodb.Table(
     "items",
@@ -114,8 +114,13 @@ send_integration_response = aws.apigateway.IntegrationResponse(
     response_templates={"application/json": '{"queued": true}'},
     opts=pulumi.ResourceOptions(depends_on=[send_integration, send_response]),
 )
+missing = aws.apigateway.Response(
+    "missing-route", rest_api_id=api.id, response_type="MISSING_AUTHENTICATION_TOKEN", status_code="404",
+    response_templates={"application/json": '{"message":$context.error.messageString,"code":"no_route"}'},
+    response_parameters={"gatewayresponse.header.X-Engine": "'yes'"})
 deployment = aws.apigateway.Deployment("deployment", rest_api=api.id, opts=pulumi.ResourceOptions(
-    depends_on=[method, integration, send_method, send_integration, send_response, send_integration_response]))
+    depends_on=[method, integration, send_method, send_integration, send_response, send_integration_response,
+                missing]))
 stage = aws.apigateway.Stage("stage", rest_api=api.id, deployment=deployment.id, stage_name="v1")
 
 pulumi.export("table", {"name": table.name, "arn": table.arn, "stream_arn": table.stream_arn})

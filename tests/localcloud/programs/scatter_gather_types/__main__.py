@@ -5,7 +5,7 @@ import json
 import pulumi
 import pulumi_aws as aws
 
-from components.scatter_gather import STATES_ASSUME_ROLE
+from components.core.iam import STATES_ASSUME_ROLE
 
 registry = aws.dynamodb.Table(
     "registry",

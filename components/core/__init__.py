@@ -1,0 +1,37 @@
+"""The shared building blocks every pattern is made of.
+
+- :class:`PatternComponent`: the base of every component (fixed type token, one output contract).
+- :class:`PythonFunction` and :func:`handoff`: a Lambda from ``functions/<package>`` with its own
+  least-privilege role, and the typed configuration it receives.
+- :class:`RestApi` and :class:`Route`: API Gateway REST v1 routes to Lambda or to AWS services.
+- :func:`queue_with_dead_letters`, :func:`sqs_consumer`, :func:`allow_service_to_send`: queues.
+- :func:`on_demand_table`: the catalog's DynamoDB table shape.
+- :mod:`~components.core.iam`: least-privilege policy statements and roles.
+- :mod:`~components.core.validation`: argument checks that name the failing field.
+"""
+
+from components.core import iam, validation
+from components.core.component import PatternComponent, check_output_names
+from components.core.function import PythonFunction, PythonFunctionArgs, handoff
+from components.core.queues import allow_service_to_send, queue_with_dead_letters, sqs_consumer
+from components.core.rest_api import RestApi, RestApiArgs, Route, ServiceIntegration, ServiceResponse
+from components.core.tables import on_demand_table
+
+__all__ = [
+    "PatternComponent",
+    "PythonFunction",
+    "PythonFunctionArgs",
+    "RestApi",
+    "RestApiArgs",
+    "Route",
+    "ServiceIntegration",
+    "ServiceResponse",
+    "allow_service_to_send",
+    "check_output_names",
+    "handoff",
+    "iam",
+    "on_demand_table",
+    "queue_with_dead_letters",
+    "sqs_consumer",
+    "validation",
+]

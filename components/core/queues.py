@@ -1,0 +1,91 @@
+"""Queues written once: a work queue with its dead-letter queue, the SQS -> Lambda consumer wiring,
+and the queue policy that lets one AWS service send to a queue.
+
+Every asynchronous path in the catalog ends in a DLQ: a message that fails ``max_receive_count``
+times is moved there by SQS redrive and kept for 14 days (the SQS maximum) for inspection.
+Consumers report partial batch failures (``ReportBatchItemFailures``), so only the failed messages
+of a batch come back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+
+
+def queue_with_dead_letters(
+    queue_name: str,
+    dlq_name: str,
+    max_receive_count: int,
+    parent: pulumi.Resource,
+    dlq_max_message_size: int | None = None,
+    **queue_args: Any,
+) -> tuple[aws.sqs.Queue, aws.sqs.Queue]:
+    """``(queue, dlq)``: the queue redrives to the DLQ after ``max_receive_count`` receives.
+
+    ``queue_args`` go to the work queue (visibility timeout, message size, retention...).
+    """
+    child = pulumi.ResourceOptions(parent=parent)
+    dlq = aws.sqs.Queue(dlq_name, message_retention_seconds=DLQ_RETENTION_SECONDS,
+                        max_message_size=dlq_max_message_size, opts=child)
+    queue = aws.sqs.Queue(
+        queue_name,
+        redrive_policy=dlq.arn.apply(
+            lambda arn: json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": max_receive_count})),
+        opts=child,
+        **queue_args,
+    )
+    return queue, dlq
+
+
+def sqs_consumer(
+    name: str,
+    queue_arn: pulumi.Input[str],
+    function_name: pulumi.Input[str],
+    parent: pulumi.Resource,
+    *,
+    batch_size: int = 10,
+    max_concurrency: int | None = None,
+    depends_on: Sequence[pulumi.Resource] = (),
+) -> aws.lambda_.EventSourceMapping:
+    """The event source mapping feeding ``queue`` to a function that reports partial batch failures.
+
+    ``max_concurrency``: the most batches in flight at once (2..1000; ``None``: Lambda's scaling).
+    """
+    return aws.lambda_.EventSourceMapping(
+        name,
+        event_source_arn=queue_arn,
+        function_name=function_name,
+        batch_size=batch_size,
+        function_response_types=["ReportBatchItemFailures"],
+        scaling_config=aws.lambda_.EventSourceMappingScalingConfigArgs(maximum_concurrency=max_concurrency)
+        if max_concurrency else None,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),
+    )
+
+
+def allow_service_to_send(
+    name: str, queue: aws.sqs.Queue, service: str, source_arn: pulumi.Input[str], parent: pulumi.Resource
+) -> aws.sqs.QueuePolicy:
+    """A queue policy letting ``service`` (e.g. ``sns.amazonaws.com``) send, only on behalf of ``source_arn``."""
+    return aws.sqs.QueuePolicy(
+        name,
+        queue_url=queue.url,
+        policy=pulumi.Output.all(queue.arn, source_arn).apply(lambda values: json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Principal": {"Service": service},
+                "Action": "sqs:SendMessage",
+                "Resource": values[0],
+                "Condition": {"ArnEquals": {"aws:SourceArn": values[1]}},
+            }],
+        })),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )

@@ -1,0 +1,282 @@
+"""``RestApi``: route wiring for API Gateway REST APIs (v1), written once.
+
+Patterns declare routes (``Route("POST", "/counters/{name}", fn)``); this component builds the
+resource tree, methods, Lambda proxy integrations, one invoke permission per route (scoped to that
+method and path), a deployment that waits for every method and integration, and a stage.
+A route may instead call an AWS service directly (``Route(..., integration=ServiceIntegration(...))``):
+a non-proxy ``AWS`` integration with request templates, a role, and mapped responses.
+
+REST v1 rather than HTTP APIs (v2): LocalStack's free image has no API Gateway v2.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import pulumi
+import pulumi_aws as aws
+
+from components.core import validation
+from components.core.component import PatternComponent
+
+# API Gateway's own refusals (no route, bad media type, throttled...) in the catalog's error body
+# (docs/http-errors.md); ``code`` is API Gateway's response type there, e.g. MISSING_AUTHENTICATION_TOKEN.
+GATEWAY_ERROR_TEMPLATE = '{"message":$context.error.messageString,"code":"$context.error.responseType"}'
+GATEWAY_RESPONSES = {  # response type -> (status or None for the type's own, extra headers)
+    "DEFAULT_4XX": (None, {}),
+    "DEFAULT_5XX": (None, {}),
+    "THROTTLED": ("429", {"Retry-After": "'1'"}),
+    "QUOTA_EXCEEDED": ("429", {"Retry-After": "'60'"}),
+}
+_SEGMENT = re.compile(r"^(\{[A-Za-z_][A-Za-z0-9_]*\+?\}|[A-Za-z0-9._~-]+)$")
+HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"}
+
+
+class LambdaTarget(Protocol):
+    """Anything with a function ARN and invoke ARN (a ``PythonFunction`` or ``aws.lambda_.Function``)."""
+
+    arn: pulumi.Output[str]
+    invoke_arn: pulumi.Output[str]
+
+
+@dataclass(frozen=True)
+class ServiceResponse:
+    """How one integration outcome maps to an HTTP response.
+
+    selection_pattern: regex on the service's status/error (``None`` = the default response).
+    templates: content type -> VTL template for the response body.
+    headers: response header -> its value as an API Gateway mapping expression (``"'1'"`` for a literal).
+    """
+
+    status_code: str
+    selection_pattern: str | None = None
+    templates: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ServiceIntegration:
+    """API Gateway calls an AWS service itself (no Lambda).
+
+    uri: e.g. ``arn:aws:apigateway:{region}:dynamodb:action/UpdateItem`` or
+         ``arn:aws:apigateway:{region}:sqs:path/{account}/{queue}``.
+    role_arn: a role API Gateway assumes (trusts ``apigateway.amazonaws.com``) to make the call.
+    request_templates: content type -> VTL template turning the request into the service call.
+    request_parameters: integration request parameters (e.g. a Content-Type header for SQS).
+    responses: the mapped responses; the first without a selection pattern is the default.
+    """
+
+    uri: pulumi.Input[str]
+    role_arn: pulumi.Input[str]
+    request_templates: Mapping[str, pulumi.Input[str]]
+    request_parameters: Mapping[str, str] = field(default_factory=dict)
+    responses: Sequence[ServiceResponse] = (ServiceResponse("200"),)
+
+
+@dataclass(frozen=True)
+class Route:
+    """One HTTP method on one path, served by a Lambda function (proxy) or a service integration."""
+
+    method: str
+    path: str
+    function: LambdaTarget | None = None
+    integration: ServiceIntegration | None = None
+
+    def __post_init__(self) -> None:
+        if (self.function is None) == (self.integration is None):
+            raise ValueError(f"route {self.method} {self.path}: give exactly one of function or integration")
+        if self.method.upper() not in HTTP_METHODS:
+            raise ValueError(f"route {self.path}: unknown HTTP method {self.method!r}")
+        for segment in self.segments:
+            if not _SEGMENT.match(segment):
+                raise ValueError(f"route {self.path}: invalid path segment {segment!r}")
+
+    @property
+    def segments(self) -> list[str]:
+        return [s for s in self.path.strip("/").split("/") if s]
+
+    @property
+    def source_arn_suffix(self) -> str:
+        """``/*/METHOD/path`` with path parameters as wildcards, for the invoke permission."""
+        method = "*" if self.method.upper() == "ANY" else self.method.upper()
+        path = "/".join("*" if s.startswith("{") else s for s in self.segments)
+        return f"/*/{method}/{path}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RestApiArgs:
+    """routes: the routes to serve. stage_name: the one stage deployed. description: on the API."""
+
+    routes: Sequence[Route]
+    stage_name: str = "api"
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        validation.check(bool(self.routes), self, "routes", "must hold at least one route")
+        validation.stage_name(self)
+        keys = [f"{r.method.upper()} /{'/'.join(r.segments)}" for r in self.routes]
+        validation.unique(self, "routes", keys)
+
+
+class RestApi(PatternComponent):
+    """A REST API serving the given routes; ``url`` is the stage's invoke URL."""
+
+    TYPE = "serverless-patterns:core:RestApi"
+    LEGACY_TYPES = ("serverless-patterns:rest_api:RestApi",)
+
+    api: aws.apigateway.RestApi
+    stage: aws.apigateway.Stage
+    url: pulumi.Output[str]
+    api_id: pulumi.Output[str]
+    execution_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: RestApiArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(name, opts)
+        child = self.child
+        self.api = aws.apigateway.RestApi(name, description=args.description or None, opts=child)
+        resources: dict[str, pulumi.Output[str]] = {"": self.api.root_resource_id}
+        wiring: list[pulumi.Resource] = []
+        for index, route in enumerate(args.routes):
+            resource_id = self._resource_for(name, route.segments, resources)
+            method_name = route.method.upper()
+            slug = f"{name}-{method_name.lower()}-{index}"
+            method = aws.apigateway.Method(
+                f"{slug}-method",
+                rest_api=self.api.id,
+                resource_id=resource_id,
+                http_method=method_name,
+                authorization="NONE",
+                opts=child,
+            )
+            if route.function is not None:
+                wiring += self._lambda_route(slug, route, route.function, resource_id, method)
+            else:
+                assert route.integration is not None
+                wiring += self._service_route(slug, route.integration, resource_id, method)
+        wiring += self._gateway_responses(name)
+        routes_digest = hashlib.sha256(  # redeploy when the set of routes changes
+            json.dumps(sorted(f"{r.method.upper()} {r.path}" for r in args.routes)).encode()
+        ).hexdigest()
+        deployment = aws.apigateway.Deployment(
+            f"{name}-deployment",
+            rest_api=self.api.id,
+            triggers={"routes": routes_digest},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=wiring),
+        )
+        self.stage = aws.apigateway.Stage(
+            f"{name}-stage",
+            rest_api=self.api.id,
+            deployment=deployment.id,
+            stage_name=args.stage_name,
+            opts=child,
+        )
+        self.url = self.stage.invoke_url
+        self.api_id = self.api.id
+        self.execution_arn = self.api.execution_arn
+        self._publish({"url": self.url, "api_id": self.api_id, "api_execution_arn": self.execution_arn})
+
+    def _gateway_responses(self, name: str) -> list[pulumi.Resource]:
+        """API Gateway's own error responses in the catalog's body shape, with Retry-After on 429."""
+        return [
+            aws.apigateway.Response(
+                f"{name}-{response_type.lower().replace('_', '-')}",
+                rest_api_id=self.api.id,
+                response_type=response_type,
+                status_code=status,
+                response_templates={"application/json": GATEWAY_ERROR_TEMPLATE},
+                response_parameters={f"gatewayresponse.header.{h}": v for h, v in headers.items()} or None,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for response_type, (status, headers) in GATEWAY_RESPONSES.items()
+        ]
+
+    def _lambda_route(
+        self, slug: str, route: Route, function: LambdaTarget, resource_id: pulumi.Output[str],
+        method: aws.apigateway.Method,
+    ) -> list[pulumi.Resource]:
+        child = pulumi.ResourceOptions(parent=self)
+        integration = aws.apigateway.Integration(
+            f"{slug}-integration",
+            rest_api=self.api.id,
+            resource_id=resource_id,
+            http_method=method.http_method,
+            type="AWS_PROXY",
+            integration_http_method="POST",
+            uri=function.invoke_arn,
+            opts=child,
+        )
+        aws.lambda_.Permission(
+            f"{slug}-permission",
+            action="lambda:InvokeFunction",
+            function=function.arn,
+            principal="apigateway.amazonaws.com",
+            source_arn=self.api.execution_arn.apply(lambda arn: arn + route.source_arn_suffix),
+            opts=child,
+        )
+        return [method, integration]
+
+    def _service_route(
+        self, slug: str, spec: ServiceIntegration, resource_id: pulumi.Output[str], method: aws.apigateway.Method
+    ) -> list[pulumi.Resource]:
+        child = pulumi.ResourceOptions(parent=self)
+        integration = aws.apigateway.Integration(
+            f"{slug}-integration",
+            rest_api=self.api.id,
+            resource_id=resource_id,
+            http_method=method.http_method,
+            type="AWS",
+            integration_http_method="POST",
+            uri=spec.uri,
+            credentials=spec.role_arn,
+            request_templates=dict(spec.request_templates),
+            request_parameters=dict(spec.request_parameters) or None,
+            passthrough_behavior="NEVER",
+            opts=child,
+        )
+        wired: list[pulumi.Resource] = [method, integration]
+        for response in spec.responses:
+            method_response = aws.apigateway.MethodResponse(
+                f"{slug}-response-{response.status_code}",
+                rest_api=self.api.id,
+                resource_id=resource_id,
+                http_method=method.http_method,
+                status_code=response.status_code,
+                response_parameters={f"method.response.header.{h}": True for h in response.headers} or None,
+                opts=child,
+            )
+            integration_response = aws.apigateway.IntegrationResponse(
+                f"{slug}-integration-response-{response.status_code}",
+                rest_api=self.api.id,
+                resource_id=resource_id,
+                http_method=method.http_method,
+                status_code=response.status_code,
+                selection_pattern=response.selection_pattern,
+                response_templates=dict(response.templates) or None,
+                response_parameters={f"method.response.header.{h}": v for h, v in response.headers.items()} or None,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[integration, method_response]),
+            )
+            wired += [method_response, integration_response]
+        return wired
+
+    def _resource_for(
+        self, name: str, segments: list[str], resources: dict[str, pulumi.Output[str]]
+    ) -> pulumi.Output[str]:
+        """The id of the API resource for this path, creating each missing segment once."""
+        for depth in range(1, len(segments) + 1):
+            path = "/".join(segments[:depth])
+            if path not in resources:
+                logical = re.sub(r"[^A-Za-z0-9_-]", "", path.replace("/", "-").replace("{", "_").replace("}", "_"))
+                resource = aws.apigateway.Resource(
+                    f"{name}-res-{logical}",
+                    rest_api=self.api.id,
+                    parent_id=resources["/".join(segments[: depth - 1])],
+                    path_part=segments[depth - 1],
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+                resources[path] = resource.id
+        return resources["/".join(segments)]

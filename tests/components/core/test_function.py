@@ -1,0 +1,42 @@
+import json
+
+from components.core import iam
+from components.core.function import PythonFunction, PythonFunctionArgs
+
+
+def test_function_role_trusts_lambda_and_policy_holds_exactly_the_given_statements(build):
+    statement = iam.allow(["sqs:SendMessage"], ["arn:aws:sqs:us-east-1:123456789012:q"])
+    mocks = build(lambda: PythonFunction("fn", PythonFunctionArgs(
+        package="counter", statements=[statement], environment={"A": "1"}, timeout=30, memory_size=512,
+        reserved_concurrency=3)))
+
+    role = mocks.one("aws:iam/role:Role")
+    trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust == [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+    statements = mocks.policy_statements()
+    assert statements[1:] == [statement]
+    assert statements[0]["Action"] == ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
+    fn = mocks.one("aws:lambda/function:Function")
+    assert (fn.inputs["timeout"], fn.inputs["memorySize"], fn.inputs["reservedConcurrentExecutions"]) == (30, 512, 3)
+    assert fn.inputs["runtime"] == "python3.12"
+    layer = mocks.one("aws:lambda/layerVersion:LayerVersion")
+    assert layer.inputs["compatibleRuntimes"] == ["python3.12"]
+    assert fn.inputs["layers"] == [f"arn:aws:lambda:us-east-1:123456789012:layer:{layer.inputs['layerName']}:1"]
+
+
+def test_package_without_requirements_gets_no_layer(build, tmp_path, monkeypatch):
+    from components.core import packaging
+
+    monkeypatch.setattr(packaging, "requirements_of", lambda package: [])
+    mocks = build(lambda: PythonFunction("plain", PythonFunctionArgs(package="counter")))
+    assert not mocks.of_type("aws:lambda/layerVersion:LayerVersion")
+    assert "layers" not in mocks.one("aws:lambda/function:Function").inputs
+
+
+def test_least_privilege_helpers_refuse_empty_statements():
+    import pytest
+
+    with pytest.raises(ValueError, match="names its actions and its resources"):
+        iam.allow([], ["*"])
+    with pytest.raises(ValueError):
+        iam.allow(["s3:GetObject"], [])

@@ -1,0 +1,95 @@
+"""One HTTP error contract for every route of the catalog (docs/http-errors.md): a bad request to each
+route, found by listing the deployed APIs, gets a 4xx whose body is exactly ``{"message", "code"}``.
+
+A route of the catalog without a bad request here fails the test, so a new route cannot slip past
+the contract."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+API_ID = re.compile(r"^https://(?P<api>[a-z0-9]+)\.execute-api\.|/_aws/execute-api/(?P<local>[a-z0-9]+)/")
+
+
+@dataclass(frozen=True)
+class BadRequest:
+    """What to send to one route (its path template) and the refusal expected."""
+
+    path: str
+    body: str | None
+    status: int
+    code: str
+    content_type: str = "application/json"
+
+
+# (method, path template) -> the bad request; path parameters are filled in ``path``.
+BAD_REQUESTS: dict[tuple[str, str], BadRequest] = {
+    ("POST", "/counters/{name}"): BadRequest("/counters/x", "{not json", 400, "invalid_input"),
+    ("GET", "/counters/{name}"): BadRequest("/counters/-bad", None, 400, "invalid_input"),
+    ("POST", "/sequences/{name}/next"): BadRequest("/sequences/ticket/next", "[1]", 400, "invalid_input"),
+    ("POST", "/direct/sequences/ticket/next"): BadRequest("/direct/sequences/ticket/next", "a,b", 415,
+                                                          "UNSUPPORTED_MEDIA_TYPE", "text/csv"),
+    ("POST", "/jobs"): BadRequest("/jobs", '{"priority": "nope", "payload": {}}', 400, "invalid_input"),
+    ("GET", "/jobs/{id}"): BadRequest("/jobs/-bad", None, 400, "invalid_input"),
+    ("POST", "/quotes"): BadRequest("/quotes", '{"amount": -5, "term": 12}', 400, "invalid_input"),
+    ("GET", "/quotes/{correlationId}"): BadRequest("/quotes/not-a-uuid", None, 400, "invalid_input"),
+    ("POST", "/webhooks/{source}"): BadRequest("/webhooks/nobody", "{}", 404, "not_found"),
+    **{("POST", f"/webhooks/{source}"): BadRequest(f"/webhooks/{source}", '{"unsigned": true}', 401, "unauthorized")
+       for source in ("github", "stripe", "slack", "acme", "rotating")},
+    ("POST", "/webhooks/github-async"): BadRequest("/webhooks/github-async", "a,b", 415, "UNSUPPORTED_MEDIA_TYPE",
+                                                   "text/csv"),
+}
+
+
+def _exported_urls(outputs: Any) -> list[str]:
+    if isinstance(outputs, dict):
+        return [u for key, value in outputs.items()
+                for u in ([value] if key == "url" and isinstance(value, str) else _exported_urls(value))]
+    return []
+
+
+def _routes(catalog: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(exported API URL, method, path template) for every method of every deployed API."""
+    apigateway = boto3.client("apigateway")
+    found = []
+    for url in _exported_urls(catalog):
+        match = API_ID.search(url)
+        assert match, f"cannot tell the API id of {url}"
+        api_id = match["api"] or match["local"]
+        for resource in apigateway.get_resources(restApiId=api_id, limit=500)["items"]:
+            for method in resource.get("resourceMethods") or {}:
+                found.append((url, method, resource["path"]))
+    return found
+
+
+def test_every_route_of_the_catalog_has_a_bad_request(catalog):
+    routes = {(method, path) for _, method, path in _routes(catalog)}
+    assert len(routes) >= 14
+    assert routes - set(BAD_REQUESTS) == set(), "add a bad request for each new route"
+
+
+def test_every_route_refuses_bad_input_with_the_one_error_body(catalog, api_url, http):
+    checked = 0
+    for url, method, template in _routes(catalog):
+        bad = BAD_REQUESTS[(method, template)]
+        response = http.request(method, api_url(url) + bad.path, data=bad.body,
+                                headers={"Content-Type": bad.content_type}, timeout=60)
+        where = f"{method} {template} -> {response.status_code} {response.text[:200]}"
+        assert response.status_code == bad.status, where
+        assert response.headers["Content-Type"].startswith("application/json"), where
+        body = response.json()
+        assert set(body) == {"message", "code"}, where
+        assert body["code"] == bad.code and isinstance(body["message"], str) and body["message"], where
+        assert "Traceback" not in response.text and 'File "' not in response.text, where
+        checked += 1
+    assert checked >= 19  # the catalog has 19 routes today
+
+
+def test_a_path_no_route_serves_answers_in_the_same_shape(catalog, api_url, http):
+    response = http.get(api_url(catalog["counter"]["url"]) + "/no/such/route", timeout=30)
+    assert response.status_code in (403, 404)
+    assert set(response.json()) == {"message", "code"}

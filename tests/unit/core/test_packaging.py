@@ -1,0 +1,67 @@
+import zipfile
+
+import pytest
+
+from components.core import packaging
+
+
+@pytest.fixture(autouse=True)
+def build_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("SERVERLESS_PATTERNS_BUILD_DIR", str(tmp_path))
+    return tmp_path
+
+
+def test_function_archive_holds_the_package_and_shared_code_under_their_import_path():
+    archive = packaging.function_archive("counter")
+    names = zipfile.ZipFile(archive).namelist()
+    assert "functions/__init__.py" in names
+    assert "functions/counter/handler.py" in names
+    assert "functions/common/validation.py" in names
+    assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
+    assert not any(n.startswith("functions/sequence") for n in names)  # other patterns stay out
+
+
+def test_function_archive_is_deterministic():
+    first = packaging.function_archive("counter").read_bytes()
+    packaging.function_archive("counter").unlink()
+    assert packaging.function_archive("counter").read_bytes() == first
+
+
+def test_unknown_package_is_a_clear_error():
+    with pytest.raises(packaging.PackagingError, match="functions/nope is not a package"):
+        packaging.function_archive("nope")
+
+
+def test_requirements_of_reads_the_package_requirements():
+    assert packaging.requirements_of("counter") == ["aws-lambda-powertools>=3.0,<4"]
+    assert packaging.requirements_of("common") == []
+
+
+def test_requirements_hash_depends_on_requirements_and_runtime_not_order():
+    a = packaging.requirements_hash(["x==1", "y==2"], "python3.12")
+    assert a == packaging.requirements_hash(["y==2", "x==1"], "python3.12")
+    assert a != packaging.requirements_hash(["x==1", "y==3"], "python3.12")
+    assert a != packaging.requirements_hash(["x==1", "y==2"], "python3.13")
+
+
+def test_layer_is_built_with_pip_once_per_requirements_hash(monkeypatch):
+    calls = []
+    real_run = packaging.subprocess.run
+
+    def counting_run(command, **kwargs):
+        calls.append(command)
+        return real_run(command, **kwargs)
+
+    monkeypatch.setattr(packaging.subprocess, "run", counting_run)
+    layer = packaging.layer_archive(["aws-lambda-powertools>=3.0,<4"])
+    again = packaging.layer_archive(["aws-lambda-powertools>=3.0,<4"])
+    assert layer == again and len(calls) == 1
+    names = zipfile.ZipFile(layer).namelist()
+    assert "python/aws_lambda_powertools/__init__.py" in names
+    assert all(n.startswith("python/") for n in names)
+    assert "--target" in calls[0] and "--python-version" in calls[0]
+
+
+def test_layer_build_failure_names_the_requirements():
+    with pytest.raises(packaging.PackagingError, match="no-such-package-xyz"):
+        packaging.layer_archive(["no-such-package-xyz==0.0.1"])
