@@ -6,13 +6,20 @@ built them, under the pattern's name.
 """
 
 import secrets
+from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
 
 from components.core import PythonFunction, PythonFunctionArgs, handoff
 from components.counter import AtomicCounter
-from components.priority import DynamoPriorityQueue, DynamoPriorityQueueArgs, PriorityQueues, PriorityQueuesArgs
+from components.priority import (
+    DynamoPriorityQueue,
+    DynamoPriorityQueueArgs,
+    JobCode,
+    PriorityQueues,
+    PriorityQueuesArgs,
+)
 from components.scatter_gather import (
     PubSubScatterGather,
     QuoteProvider,
@@ -40,10 +47,15 @@ pulumi.export("counter", counter.outputs)
 
 
 # Priority queues. Short timeouts and delays so tests see retries, DLQs and lease expiry within seconds.
-priority = PriorityQueues("priority", PriorityQueuesArgs(worker_timeout=10, retry_delay_seconds=1))
+# The job code is the test catalog's own, with hooks that make a job slow, fail or crash on demand: it
+# is bundled here and is no part of the library (a component's default job code does nothing).
+catalog_jobs = JobCode(handler="catalog_jobs.run",
+                       files={"catalog_jobs.py": str(Path(__file__).parent / "tests/e2e/priority/catalog_jobs.py")})
+priority = PriorityQueues("priority", PriorityQueuesArgs(worker_timeout=10, retry_delay_seconds=1, job=catalog_jobs))
 priority_dynamo = DynamoPriorityQueue(
     "priority-dynamo",
-    DynamoPriorityQueueArgs(lease_seconds=5, worker_timeout=30, retry_delay_seconds=1, max_workers=4),
+    DynamoPriorityQueueArgs(lease_seconds=5, worker_timeout=30, retry_delay_seconds=1, max_workers=4,
+                            job=catalog_jobs),
 )
 pulumi.export("priority", {"levels": priority.outputs, "dynamo": priority_dynamo.outputs})
 

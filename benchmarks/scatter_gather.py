@@ -20,14 +20,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from localcloud.deploy import deploy  # noqa: E402
+from localcloud.http import signed_session  # noqa: E402
 from localcloud.session import cloud  # noqa: E402
 from localcloud.target import Target, reachable_url  # noqa: E402
 
@@ -38,11 +35,7 @@ REPETITIONS = 3
 CAPS = (8, 32)  # the test suite's Lambda concurrency cap, and one above the provider count
 TARGET_RATIO = 1.5
 
-http = requests.Session()  # a throttled call (429) never ran: retry it, as an AWS client does
-for scheme in ("http://", "https://"):
-    http.mount(scheme, HTTPAdapter(max_retries=Retry(total=30, status_forcelist=[429], allowed_methods=None,
-                                                     backoff_factor=0.05, backoff_max=1, raise_on_status=False,
-                                                     respect_retry_after_header=False)))
+http = signed_session()  # SigV4 for the IamAuth routes; a throttled call (429) never ran: retried
 
 
 def latency(url: str, providers: int) -> dict[str, Any]:

@@ -3,7 +3,9 @@
 - :class:`PatternComponent`: the base of every component (fixed type token, one output contract).
 - :class:`PythonFunction` and :func:`handoff`: a Lambda from ``functions/<package>`` with its own
   least-privilege role, and the typed configuration it receives.
-- :class:`RestApi` and :class:`Route`: API Gateway REST v1 routes to Lambda or to AWS services.
+- :class:`RestApi` and :class:`Route`: API Gateway REST v1 routes to Lambda or to AWS services,
+  authenticated by :class:`IamAuth` (default), :class:`ApiKeyAuth`, :class:`LambdaAuthorizer`, or
+  explicitly :class:`Public`.
 - :func:`queue_with_dead_letters`, :func:`sqs_consumer`, :func:`allow_service_to_send`: queues.
 - :func:`on_demand_table`: the catalog's DynamoDB table shape.
 - :mod:`~components.core.iam`: least-privilege policy statements and roles.
@@ -11,6 +13,7 @@
 """
 
 from components.core import iam, validation
+from components.core.auth import ApiKeyAuth, Authorization, IamAuth, LambdaAuthorizer, Public
 from components.core.component import PatternComponent, check_output_names
 from components.core.function import PythonFunction, PythonFunctionArgs, handoff
 from components.core.queues import allow_service_to_send, queue_with_dead_letters, sqs_consumer
@@ -18,7 +21,12 @@ from components.core.rest_api import RestApi, RestApiArgs, Route, ServiceIntegra
 from components.core.tables import on_demand_table
 
 __all__ = [
+    "ApiKeyAuth",
+    "Authorization",
+    "IamAuth",
+    "LambdaAuthorizer",
     "PatternComponent",
+    "Public",
     "PythonFunction",
     "PythonFunctionArgs",
     "RestApi",

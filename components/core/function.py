@@ -2,7 +2,9 @@
 
 The role trusts Lambda and carries one inline policy with exactly the statements the pattern
 passes (plus log writing), so each function gets least privilege. Third-party requirements listed in
-the package's ``requirements.txt`` are packaged as a layer (see :mod:`components.core.packaging`).
+the package's ``requirements.txt`` are bundled into the function's archive (every target runs them;
+LocalStack's free image ignores layers), or put in a layer on request (see
+:mod:`components.core.packaging`).
 A pattern hands its configuration to the function with :func:`handoff`.
 """
 
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -46,7 +48,10 @@ class PythonFunctionArgs:
     environment: environment variables (values may be Outputs); see :func:`handoff`.
     timeout / memory_size: Lambda settings, seconds / MB.
     reserved_concurrency: reserved concurrent executions; ``None`` leaves it unreserved.
-    layers: extra layer ARNs; the package's own requirements layer is added automatically.
+    extra_files: more code in the archive: archive path (``my_jobs.py``, ``my_pkg/``) -> file or folder.
+    dependencies: where the package's ``requirements.txt`` goes: ``bundle`` (in the archive, runs
+        everywhere) or ``layer`` (a layer version; AWS only, LocalStack's free image ignores layers).
+    layers: extra layer ARNs.
     """
 
     package: str
@@ -56,6 +61,8 @@ class PythonFunctionArgs:
     timeout: int = 10
     memory_size: int = 256
     reserved_concurrency: int | None = None
+    extra_files: Mapping[str, str] = field(default_factory=dict)
+    dependencies: Literal["bundle", "layer"] = "bundle"
     layers: Sequence[pulumi.Input[str]] = ()
     runtime: str = packaging.DEFAULT_RUNTIME
 
@@ -67,6 +74,7 @@ class PythonFunctionArgs:
         validation.integer(self, "timeout", 1, 900)
         validation.integer(self, "memory_size", 128, 10240)
         validation.integer(self, "reserved_concurrency", 0, None, optional=True)
+        validation.one_of(self, "dependencies", ("bundle", "layer"))
 
 
 class PythonFunction(PatternComponent):
@@ -93,7 +101,7 @@ class PythonFunction(PatternComponent):
         )
         layers = list(args.layers)
         requirements = packaging.requirements_of(args.package)
-        if requirements:
+        if requirements and args.dependencies == "layer":
             layer = aws.lambda_.LayerVersion(
                 f"{name}-deps",
                 layer_name=f"{name}-deps-{packaging.requirements_hash(requirements, args.runtime)}",
@@ -107,7 +115,9 @@ class PythonFunction(PatternComponent):
             role=self.role.arn,
             runtime=args.runtime,
             handler=f"functions.{args.package}.{args.handler}",
-            code=pulumi.FileArchive(str(packaging.function_archive(args.package))),
+            code=pulumi.FileArchive(str(packaging.function_archive(
+                args.package, extra_files=args.extra_files, runtime=args.runtime,
+                requirements=requirements if args.dependencies == "bundle" else None))),
             timeout=args.timeout,
             memory_size=args.memory_size,
             layers=layers or None,

@@ -1,9 +1,13 @@
-"""Lambda packaging, written once: handler archives from ``functions/`` and dependency layers.
+"""Lambda packaging, written once: handler archives from ``functions/`` and their dependencies.
 
 A handler archive holds ``functions/<package>/`` plus the shared packages it imports (by default
-``functions/common/``), under their import path, so the handler is ``functions.<package>.<module>.<fn>``.
-Third-party packages go into a layer built with pip into a build folder keyed by a hash of the
-requirements and the target runtime; a rebuild happens only when that hash changes.
+``functions/common/``), under their import path, so the handler is ``functions.<package>.<module>.<fn>``,
+and any extra files the caller adds (a user's job code, say) at the archive root.
+
+Third-party packages are installed with pip, once per hash of the requirements and the target
+runtime, into a folder of the build directory. By default they are bundled into the archive root,
+so the function runs on every target: LocalStack's free image accepts layers but does not use them.
+On AWS they may go into a layer instead (:func:`layer_archive`).
 
 Archives are deterministic (sorted entries, fixed timestamps), so an unchanged handler gives the
 same archive hash and Pulumi sees no diff.
@@ -16,7 +20,10 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import functions
@@ -29,7 +36,11 @@ _SKIP_PARTS = {"__pycache__", ".pytest_cache"}
 
 
 class PackagingError(RuntimeError):
-    """A handler package or a layer could not be built."""
+    """A handler package or its dependencies could not be built."""
+
+
+_dependency_entries: dict[Path, list[tuple[str, bytes]]] = {}
+_dependency_lock = threading.Lock()
 
 
 def build_dir() -> Path:
@@ -59,17 +70,43 @@ def _write_deterministic_zip(path: Path, entries: list[tuple[str, bytes]]) -> No
     os.replace(tmp, path)
 
 
-def function_archive(package: str, shared: tuple[str, ...] = DEFAULT_SHARED) -> Path:
-    """Zip ``functions/<package>`` and the shared packages into the build folder; return its path."""
+def function_archive(
+    package: str,
+    shared: tuple[str, ...] = DEFAULT_SHARED,
+    extra_files: Mapping[str, str | Path] | None = None,
+    requirements: list[str] | None = None,
+    runtime: str = DEFAULT_RUNTIME,
+) -> Path:
+    """Zip ``functions/<package>``, the shared packages, ``extra_files`` (archive path -> file or
+    folder) and, when given, the installed ``requirements`` into the build folder; return its path."""
     entries: list[tuple[str, bytes]] = [("functions/__init__.py", b"")]
     for name in dict.fromkeys((package, *shared)):
         for file in _source_files(name):
             entries.append((f"functions/{file.relative_to(FUNCTIONS_DIR).as_posix()}", file.read_bytes()))
-    digest = hashlib.sha256(b"".join(n.encode() + d for n, d in sorted(entries))).hexdigest()[:16]
-    path = build_dir() / "functions" / f"{package}-{digest}.zip"
+    for archive_path, source in sorted((extra_files or {}).items()):
+        entries += _extra_entries(archive_path, Path(source))
+    own = hashlib.sha256(b"".join(n.encode() + d for n, d in sorted(entries))).hexdigest()[:16]
+    name = f"{package}-{own}"
+    if requirements:
+        name += f"-deps-{requirements_hash(requirements, runtime)}"
+    path = build_dir() / "functions" / f"{name}.zip"
     if not path.exists():
-        _write_deterministic_zip(path, entries)
+        bundled = _installed_entries(requirements, runtime) if requirements else []
+        taken = {n for n, _ in entries}
+        _write_deterministic_zip(path, entries + [(n, d) for n, d in bundled if n not in taken])
     return path
+
+
+def _extra_entries(archive_path: str, source: Path) -> list[tuple[str, bytes]]:
+    if not source.exists():
+        raise PackagingError(f"extra file {source} (for {archive_path}) does not exist")
+    if source.is_file():
+        return [(archive_path, source.read_bytes())]
+    return [
+        (f"{archive_path.rstrip('/')}/{p.relative_to(source).as_posix()}", p.read_bytes())
+        for p in sorted(source.rglob("*"))
+        if p.is_file() and not _SKIP_PARTS.intersection(p.parts) and p.suffix not in (".pyc", ".pyo")
+    ]
 
 
 def requirements_hash(requirements: list[str], runtime: str) -> str:
@@ -77,36 +114,56 @@ def requirements_hash(requirements: list[str], runtime: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
-def layer_archive(requirements: list[str], runtime: str = DEFAULT_RUNTIME) -> Path:
-    """Build (once per requirements hash) a layer zip with ``python/`` holding the requirements."""
+def installed_requirements(requirements: list[str], runtime: str = DEFAULT_RUNTIME) -> Path:
+    """The folder holding ``requirements`` installed for ``runtime`` (pip, once per hash; safe when
+    several deployments build at once: each installs into a temporary folder renamed into place)."""
     if not requirements:
-        raise PackagingError("a layer needs at least one requirement")
-    digest = requirements_hash(requirements, runtime)
-    target = build_dir() / "layers" / digest
-    archive = target.with_suffix(".zip")
-    if archive.exists():
-        return archive
-    python_version = runtime.removeprefix("python")
-    site = target / "python"
-    shutil.rmtree(target, ignore_errors=True)
+        raise PackagingError("no requirements to install")
+    target = build_dir() / "deps" / requirements_hash(requirements, runtime)
+    if target.is_dir():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     command = [
         sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-        "--target", str(site),
+        "--target", str(staging),
         "--only-binary=:all:", "--implementation", "cp",
-        "--python-version", python_version,
+        "--python-version", runtime.removeprefix("python"),
         "--platform", "manylinux2014_x86_64",
         *requirements,
     ]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
-        raise PackagingError(f"pip could not build the layer for {requirements}:\n{result.stderr[-2000:]}")
-    entries = [
-        (f"python/{p.relative_to(site).as_posix()}", p.read_bytes())
-        for p in sorted(site.rglob("*"))
-        if p.is_file() and "__pycache__" not in p.parts
-    ]
-    _write_deterministic_zip(archive, entries)
-    shutil.rmtree(target, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
+        raise PackagingError(f"pip could not install {requirements}:\n{result.stderr[-2000:]}")
+    try:
+        os.replace(staging, target)
+    except OSError:  # another build put it in place first
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _installed_entries(requirements: list[str], runtime: str) -> list[tuple[str, bytes]]:
+    """The installed requirements as archive entries (read once per process)."""
+    site = installed_requirements(requirements, runtime)
+    with _dependency_lock:
+        if site not in _dependency_entries:
+            _dependency_entries[site] = [
+                (p.relative_to(site).as_posix(), p.read_bytes())
+                for p in sorted(site.rglob("*"))
+                if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".pyo")
+            ]
+        return _dependency_entries[site]
+
+
+def layer_archive(requirements: list[str], runtime: str = DEFAULT_RUNTIME) -> Path:
+    """A layer zip (``python/`` holding the requirements), built once per requirements hash."""
+    if not requirements:
+        raise PackagingError("a layer needs at least one requirement")
+    archive = build_dir() / "layers" / f"{requirements_hash(requirements, runtime)}.zip"
+    if not archive.exists():
+        entries = [(f"python/{name}", data) for name, data in _installed_entries(requirements, runtime)]
+        _write_deterministic_zip(archive, entries)
     return archive
 
 

@@ -2,7 +2,9 @@
 
 Patterns declare routes (``Route("POST", "/counters/{name}", fn)``); this component builds the
 resource tree, methods, Lambda proxy integrations, one invoke permission per route (scoped to that
-method and path), a deployment that waits for every method and integration, and a stage.
+method and path), a deployment that waits for every method and integration, and a stage. Every
+route is authenticated as ``RestApiArgs.auth`` says (SigV4 by default) unless the route says
+otherwise (:mod:`components.core.auth`).
 A route may instead call an AWS service directly (``Route(..., integration=ServiceIntegration(...))``):
 a non-proxy ``AWS`` integration with request templates, a role, and mapped responses.
 
@@ -22,6 +24,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.core import validation
+from components.core.auth import AUTHORIZATIONS, ApiKeyAuth, Authorization, IamAuth, LambdaAuthorizer, check_auth
 from components.core.component import PatternComponent
 
 # API Gateway's own refusals (no route, bad media type, throttled...) in the catalog's error body
@@ -86,8 +89,12 @@ class Route:
     path: str
     function: LambdaTarget | None = None
     integration: ServiceIntegration | None = None
+    auth: Authorization | None = None  # None: the API's (RestApiArgs.auth)
 
     def __post_init__(self) -> None:
+        if self.auth is not None and not isinstance(self.auth, AUTHORIZATIONS):
+            raise ValueError(f"route {self.method} {self.path}: auth must be IamAuth, ApiKeyAuth, LambdaAuthorizer "
+                             "or Public")
         if (self.function is None) == (self.integration is None):
             raise ValueError(f"route {self.method} {self.path}: give exactly one of function or integration")
         if self.method.upper() not in HTTP_METHODS:
@@ -110,13 +117,16 @@ class Route:
 
 @dataclass(frozen=True, kw_only=True)
 class RestApiArgs:
-    """routes: the routes to serve. stage_name: the one stage deployed. description: on the API."""
+    """routes: the routes to serve. auth: who may call them (a route may override it; default: SigV4).
+    stage_name: the one stage deployed. description: on the API."""
 
     routes: Sequence[Route]
+    auth: Authorization = field(default_factory=IamAuth)
     stage_name: str = "api"
     description: str = ""
 
     def __post_init__(self) -> None:
+        check_auth(self)
         validation.check(bool(self.routes), self, "routes", "must hold at least one route")
         validation.stage_name(self)
         keys = [f"{r.method.upper()} /{'/'.join(r.segments)}" for r in self.routes]
@@ -124,7 +134,11 @@ class RestApiArgs:
 
 
 class RestApi(PatternComponent):
-    """A REST API serving the given routes; ``url`` is the stage's invoke URL."""
+    """A REST API serving the given routes; ``url`` is the stage's invoke URL.
+
+    Outputs: ``url``, ``api_id``, ``api_execution_arn``; with API keys also ``api_key_ids`` (key
+    name -> id; read a key's value with ``apigateway get-api-key --include-value``).
+    """
 
     TYPE = "serverless-patterns:core:RestApi"
     LEGACY_TYPES = ("serverless-patterns:rest_api:RestApi",)
@@ -141,16 +155,25 @@ class RestApi(PatternComponent):
         self.api = aws.apigateway.RestApi(name, description=args.description or None, opts=child)
         resources: dict[str, pulumi.Output[str]] = {"": self.api.root_resource_id}
         wiring: list[pulumi.Resource] = []
+        authorizers: dict[LambdaAuthorizer, aws.apigateway.Authorizer] = {}
         for index, route in enumerate(args.routes):
             resource_id = self._resource_for(name, route.segments, resources)
             method_name = route.method.upper()
             slug = f"{name}-{method_name.lower()}-{index}"
+            auth = route.auth or args.auth
+            authorizer = None
+            if isinstance(auth, LambdaAuthorizer):
+                if auth not in authorizers:
+                    authorizers[auth] = self._authorizer(f"{name}-authorizer-{len(authorizers)}", auth)
+                authorizer = authorizers[auth]
             method = aws.apigateway.Method(
                 f"{slug}-method",
                 rest_api=self.api.id,
                 resource_id=resource_id,
                 http_method=method_name,
-                authorization="NONE",
+                authorization=auth.method_authorization,
+                authorizer_id=authorizer.id if authorizer else None,
+                api_key_required=isinstance(auth, ApiKeyAuth) or None,
                 opts=child,
             )
             if route.function is not None:
@@ -178,7 +201,65 @@ class RestApi(PatternComponent):
         self.url = self.stage.invoke_url
         self.api_id = self.api.id
         self.execution_arn = self.api.execution_arn
-        self._publish({"url": self.url, "api_id": self.api_id, "api_execution_arn": self.execution_arn})
+        outputs: dict[str, object] = {"url": self.url, "api_id": self.api_id,
+                                      "api_execution_arn": self.execution_arn}
+        key_plans = list(dict.fromkeys(a for a in (r.auth or args.auth for r in args.routes)
+                                       if isinstance(a, ApiKeyAuth)))
+        self.api_key_ids: pulumi.Output[dict[str, str]] | None = None
+        if key_plans:
+            self.api_key_ids = self._usage_plans(name, key_plans)
+            outputs["api_key_ids"] = self.api_key_ids
+        self._publish(outputs)
+
+    @property
+    def auth_outputs(self) -> dict[str, pulumi.Output]:
+        """What a pattern re-exports about its API's authentication (its API key ids, if any)."""
+        return {"api_key_ids": self.api_key_ids} if self.api_key_ids is not None else {}
+
+    def _authorizer(self, name: str, auth: LambdaAuthorizer) -> aws.apigateway.Authorizer:
+        """A Lambda authorizer, and the permission for this API (only) to invoke its function."""
+        aws.lambda_.Permission(
+            f"{name}-permission",
+            action="lambda:InvokeFunction",
+            function=auth.function.arn,
+            principal="apigateway.amazonaws.com",
+            source_arn=self.api.execution_arn.apply(lambda arn: f"{arn}/authorizers/*"),
+            opts=self.child,
+        )
+        return aws.apigateway.Authorizer(
+            name,
+            rest_api=self.api.id,
+            type=auth.kind,
+            authorizer_uri=auth.function.invoke_arn,
+            identity_source=auth.identity_source,
+            authorizer_result_ttl_in_seconds=auth.result_ttl_seconds,
+            opts=self.child,
+        )
+
+    def _usage_plans(self, name: str, plans: list[ApiKeyAuth]) -> pulumi.Output[dict[str, str]]:
+        """One usage plan per ``ApiKeyAuth`` on this stage, and its named keys; returns name -> key id."""
+        names = [key for plan in plans for key in plan.keys]
+        if len(set(names)) != len(names):
+            raise ValueError(f"RestApi {name}: API key names must be unique across its usage plans, got {names}")
+        ids: dict[str, pulumi.Output[str]] = {}
+        for index, plan in enumerate(plans):
+            usage_plan = aws.apigateway.UsagePlan(
+                f"{name}-plan-{index}",
+                api_stages=[aws.apigateway.UsagePlanApiStageArgs(api_id=self.api.id, stage=self.stage.stage_name)],
+                throttle_settings=aws.apigateway.UsagePlanThrottleSettingsArgs(
+                    rate_limit=plan.rate_limit, burst_limit=plan.burst_limit)
+                if plan.rate_limit is not None or plan.burst_limit is not None else None,
+                quota_settings=aws.apigateway.UsagePlanQuotaSettingsArgs(limit=plan.quota_limit,
+                                                                         period=plan.quota_period)
+                if plan.quota_limit is not None else None,
+                opts=self.child,
+            )
+            for key_name in plan.keys:
+                key = aws.apigateway.ApiKey(f"{name}-key-{key_name}", opts=self.child)
+                aws.apigateway.UsagePlanKey(f"{name}-key-{key_name}-plan", key_id=key.id, key_type="API_KEY",
+                                            usage_plan_id=usage_plan.id, opts=self.child)
+                ids[key_name] = key.id
+        return pulumi.Output.all(**ids)
 
     def _gateway_responses(self, name: str) -> list[pulumi.Resource]:
         """API Gateway's own error responses in the catalog's body shape, with Retry-After on 429."""

@@ -7,11 +7,13 @@ seed of the sequence generator.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 
 from components.core import (
+    Authorization,
+    IamAuth,
     PatternComponent,
     PythonFunction,
     PythonFunctionArgs,
@@ -23,6 +25,7 @@ from components.core import (
     on_demand_table,
     validation,
 )
+from components.core.auth import check_auth
 from functions.counter.config import CounterConfig
 
 MAX_INCREMENT_LIMIT = 10**15
@@ -30,13 +33,16 @@ MAX_INCREMENT_LIMIT = 10**15
 
 @dataclass(frozen=True, kw_only=True)
 class AtomicCounterArgs:
-    """max_increment: the largest ``increment`` one request may add. stage_name: the API stage."""
+    """max_increment: the largest ``increment`` one request may add. auth: who may call the routes
+    (SigV4 by default; see :mod:`components.core.auth`). stage_name: the API stage."""
 
     max_increment: int = CounterConfig.max_increment
+    auth: Authorization = field(default_factory=IamAuth)
     stage_name: str = "api"
 
     def __post_init__(self) -> None:
         validation.integer(self, "max_increment", 1, MAX_INCREMENT_LIMIT)
+        check_auth(self)
         validation.stage_name(self)
 
 
@@ -68,10 +74,11 @@ class AtomicCounter(PatternComponent):
                     Route("POST", "/counters/{name}", handler),
                     Route("GET", "/counters/{name}", handler),
                 ],
+                auth=args.auth,
                 stage_name=args.stage_name,
                 description="Atomic counters (serverless-patterns)",
             ),
             opts=self.child,
         )
         self.url = api.url
-        self._publish({"url": api.url, "counters_table_name": self.table.name})
+        self._publish({"url": api.url, "counters_table_name": self.table.name, **api.auth_outputs})

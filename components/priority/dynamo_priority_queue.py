@@ -19,6 +19,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.core import (
+    Authorization,
+    IamAuth,
     PatternComponent,
     PythonFunction,
     PythonFunctionArgs,
@@ -27,6 +29,7 @@ from components.core import (
     on_demand_table,
     validation,
 )
+from components.core.auth import check_auth
 from components.priority.jobs import JobCode, producer_api, validate_levels
 from functions.priority.config import PriorityConfig
 from functions.priority.dynamo_queue import DRAIN_MAX_JOBS, DRAIN_SAFETY_MS, STATUS_INDEX
@@ -39,7 +42,8 @@ class DynamoPriorityQueueArgs:
     wait before a failed job can be claimed again. worker_timeout: seconds per worker invocation (it
     must leave room for one full lease). max_workers: the worker's reserved concurrency (``None``:
     unreserved). schedule: how often a worker starts draining (``None``: only when you invoke it).
-    max_jobs_per_invocation: jobs one invocation takes before it returns.
+    max_jobs_per_invocation: jobs one invocation takes before it returns. auth: who may call ``/jobs``
+    (SigV4 by default; see :mod:`components.core.auth`). stage_name: the API stage.
     """
 
     levels: Sequence[str] = PriorityConfig.levels
@@ -52,6 +56,7 @@ class DynamoPriorityQueueArgs:
     max_jobs_per_invocation: int = DRAIN_MAX_JOBS
     max_payload_bytes: int = PriorityConfig.max_payload_bytes
     job: JobCode = field(default_factory=JobCode)
+    auth: Authorization = field(default_factory=IamAuth)
     stage_name: str = "api"
 
     def __post_init__(self) -> None:
@@ -69,6 +74,7 @@ class DynamoPriorityQueueArgs:
         validation.check(self.schedule is None or (isinstance(self.schedule, str) and self.schedule.startswith(
             ("rate(", "cron("))), self, "schedule", "must be a 'rate(...)' or 'cron(...)' expression, or None")
         validation.stage_name(self)
+        check_auth(self)
 
 
 class DynamoPriorityQueue(PatternComponent):
@@ -121,6 +127,7 @@ class DynamoPriorityQueue(PatternComponent):
                 timeout=args.worker_timeout,
                 reserved_concurrency=args.max_workers,
                 layers=args.job.layers,
+                extra_files=args.job.files,
             ),
             opts=child,
         )
@@ -130,11 +137,13 @@ class DynamoPriorityQueue(PatternComponent):
             name, self,
             statements=[iam.dynamodb_statement(self.table.arn, ["PutItem", "GetItem"])],
             config=config,
+            auth=args.auth,
             stage_name=args.stage_name,
             description="Priority queue: strictly ordered DynamoDB queue (serverless-patterns)",
         )
         self.url = api.url
-        self._publish({"url": api.url, "jobs_table_name": self.table.name, "worker_function_name": self.worker.name})
+        self._publish({"url": api.url, "jobs_table_name": self.table.name, "worker_function_name": self.worker.name,
+                       **api.auth_outputs})
 
     def _schedule(self, name: str, args: DynamoPriorityQueueArgs) -> None:
         """A rule that starts one draining worker per tick. Ticks carry no work, so a lost tick loses

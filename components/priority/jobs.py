@@ -7,14 +7,14 @@ Not a component itself; :mod:`components.priority.priority_queues` (SQS, one que
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 
-from components.core import PythonFunction, PythonFunctionArgs, RestApi, RestApiArgs, Route, handoff
+from components.core import Authorization, PythonFunction, PythonFunctionArgs, RestApi, RestApiArgs, Route, handoff
 from functions.common.validation import validate_name
-from functions.priority.config import EXAMPLE_JOB_HANDLER, PriorityConfig
+from functions.priority.config import DEFAULT_JOB_HANDLER, PriorityConfig
 
 
 @dataclass(frozen=True)
@@ -22,14 +22,18 @@ class JobCode:
     """The code that does the work, run by the worker for each job.
 
     handler: ``module.function`` taking a ``functions.priority.jobs.Job`` and returning a
-        JSON-serialisable result (raise to fail the job). The default is the example handler with
-        its test hooks (see ``functions/priority/example_jobs.py``).
+        JSON-serialisable result (raise to fail the job). The default,
+        ``functions.priority.jobs.acknowledge``, does nothing and says what it received.
+    files: your job code, bundled into the worker's archive: archive path (``my_jobs.py`` or
+        ``my_jobs/``) -> a file or folder on disk. Works on every target (LocalStack's free image
+        ignores layers).
     layers: Lambda layer ARNs that hold your handler's module (``python/<your_module>.py``) and its
-        dependencies; the worker imports the handler from them.
+        dependencies (AWS only: LocalStack's free image ignores layers).
     statements: IAM statements your handler needs (see :mod:`components.core.iam`); added to the worker's role.
     """
 
-    handler: str = EXAMPLE_JOB_HANDLER
+    handler: str = DEFAULT_JOB_HANDLER
+    files: Mapping[str, str] = field(default_factory=dict)
     layers: Sequence[pulumi.Input[str]] = ()
     statements: Sequence[dict[str, Any]] = ()
 
@@ -53,7 +57,7 @@ def validate_levels(owner: object, levels: Sequence[str], field: str = "levels")
 
 def producer_api(
     name: str, parent: pulumi.Resource, statements: Sequence[dict[str, Any]],
-    config: Mapping[str, Any], stage_name: str, description: str,
+    config: Mapping[str, Any], auth: Authorization, stage_name: str, description: str,
 ) -> tuple[PythonFunction, RestApi]:
     """``POST /jobs`` and ``GET /jobs/{id}`` served by the ``priority`` package's API handler;
     ``config``: the :class:`PriorityConfig` fields it gets."""
@@ -67,7 +71,7 @@ def producer_api(
     api = RestApi(
         f"{name}-api",
         RestApiArgs(routes=[Route("POST", "/jobs", function), Route("GET", "/jobs/{id}", function)],
-                    stage_name=stage_name, description=description),
+                    auth=auth, stage_name=stage_name, description=description),
         opts=child,
     )
     return function, api

@@ -17,6 +17,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.core import (
+    Authorization,
+    IamAuth,
     PatternComponent,
     PythonFunction,
     PythonFunctionArgs,
@@ -27,6 +29,7 @@ from components.core import (
     sqs_consumer,
     validation,
 )
+from components.core.auth import check_auth
 from components.priority.jobs import JobCode, producer_api, validate_levels
 from functions.priority.config import PriorityConfig
 
@@ -50,6 +53,7 @@ class PriorityQueuesArgs:
     visibility_timeout: seconds a delivered job stays hidden; default six worker timeouts, as AWS advises.
     max_payload_bytes: the largest payload accepted. job: the code run for each job.
     reserve_concurrency: reserve the sum of the shares for the worker (recommended; see module doc).
+    auth: who may call ``/jobs`` (SigV4 by default; see :mod:`components.core.auth`). stage_name: the API stage.
     """
 
     levels: Sequence[PriorityLevel] = (PriorityLevel("high", 4), PriorityLevel("low", 2))
@@ -61,6 +65,7 @@ class PriorityQueuesArgs:
     max_payload_bytes: int = PriorityConfig.max_payload_bytes
     job: JobCode = field(default_factory=JobCode)
     reserve_concurrency: bool = True
+    auth: Authorization = field(default_factory=IamAuth)
     stage_name: str = "api"
 
     def __post_init__(self) -> None:
@@ -75,6 +80,7 @@ class PriorityQueuesArgs:
         validation.integer(self, "max_payload_bytes", 1, 200 * 1024)
         validation.integer(self, "visibility_timeout", self.worker_timeout, 43200, optional=True)
         validation.stage_name(self)
+        check_auth(self)
 
 
 class PriorityQueues(PatternComponent):
@@ -123,6 +129,7 @@ class PriorityQueues(PatternComponent):
                 timeout=args.worker_timeout,
                 reserved_concurrency=shares if args.reserve_concurrency else None,
                 layers=args.job.layers,
+                extra_files=args.job.files,
             ),
             opts=child,
         )
@@ -137,6 +144,7 @@ class PriorityQueues(PatternComponent):
             statements=[iam.allow(["sqs:SendMessage"], queue_arns),
                         iam.dynamodb_statement(self.table.arn, ["GetItem"])],
             config={**common, "queue_urls": queue_urls},
+            auth=args.auth,
             stage_name=args.stage_name,
             description="Priority queues: SQS level queues (serverless-patterns)",
         )
@@ -147,6 +155,7 @@ class PriorityQueues(PatternComponent):
             "level_dlq_urls": pulumi.Output.all(**{k: q.url for k, q in self.dlqs.items()}),
             "jobs_table_name": self.table.name,
             "worker_function_name": self.worker.name,
+            **api.auth_outputs,
         })
 
 

@@ -8,13 +8,15 @@ either with :class:`~components.scatter_gather.quote_provider.QuoteProvider`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from components.core import (
+    Authorization,
+    IamAuth,
     PatternComponent,
     PythonFunction,
     PythonFunctionArgs,
@@ -26,6 +28,7 @@ from components.core import (
     on_demand_table,
     validation,
 )
+from components.core.auth import check_auth
 from functions.scatter_gather.config import ScatterGatherConfig
 
 PACKAGE = "scatter_gather"
@@ -45,12 +48,13 @@ class ScatterGatherArgs:
     deadline (``deadlineSeconds``) up to max_deadline_seconds. recipient_timeout_seconds: how long the
     recipient list waits for one recipient (default: deadline_seconds). aggregator_concurrency: the most
     reply batches aggregated at once (publish-subscribe; ``None``: Lambda's default scaling).
-    stage_name: the API stage."""
+    auth: who may call ``/quotes`` (SigV4 by default; see :mod:`components.core.auth`). stage_name: the API stage."""
 
     deadline_seconds: int = ScatterGatherConfig.deadline_seconds
     max_deadline_seconds: int = ScatterGatherConfig.max_deadline_seconds
     recipient_timeout_seconds: int | None = None
     aggregator_concurrency: int | None = None
+    auth: Authorization = field(default_factory=IamAuth)
     stage_name: str = "api"
 
     def __post_init__(self) -> None:
@@ -59,6 +63,7 @@ class ScatterGatherArgs:
         validation.integer(self, "recipient_timeout_seconds", 1, 3600, optional=True)
         validation.integer(self, "aggregator_concurrency", 2, 1000, optional=True)
         validation.stage_name(self)
+        check_auth(self)
 
 
 @dataclass(frozen=True)
@@ -150,10 +155,12 @@ class ScatterGatherBase(PatternComponent):
         api = RestApi(
             f"{self._name}-api",
             RestApiArgs(routes=[Route("POST", "/quotes", handler), Route("GET", "/quotes/{correlationId}", handler)],
-                        stage_name=self._args.stage_name, description=f"Scatter-gather ({self.MODE})"),
+                        auth=self._args.auth, stage_name=self._args.stage_name,
+                        description=f"Scatter-gather ({self.MODE})"),
             opts=self.child,
         )
         self.url = api.url
+        self._auth_outputs = api.auth_outputs
         return api
 
     def _publish_outputs(self, machine_role: str, extra: Mapping[str, Any]) -> None:
@@ -161,7 +168,7 @@ class ScatterGatherBase(PatternComponent):
             "url": self.url, "aggregates_table_name": self.aggregates.name,
             "registry_table_name": self.registry.name, "events_bus_name": self.bus.name,
             f"{machine_role}_state_machine_arn": self.state_machine_arn,
-            "deadline_seconds": self._args.deadline_seconds, **extra,
+            "deadline_seconds": self._args.deadline_seconds, **self._auth_outputs, **extra,
         })
 
 

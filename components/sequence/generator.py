@@ -22,6 +22,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.core import (
+    Authorization,
+    IamAuth,
     PatternComponent,
     PythonFunction,
     PythonFunctionArgs,
@@ -35,6 +37,7 @@ from components.core import (
     on_demand_table,
     validation,
 )
+from components.core.auth import check_auth
 from functions.sequence.config import MAX_VALUE, GeneratorConfig, ItemsTarget, Mode, SequenceSettings
 
 
@@ -89,7 +92,8 @@ class SequenceGeneratorArgs:
     """sequences: the declared sequences. auto_create: accept undeclared names as atomic sequences
     starting at 1 (off: they get 404). max_count: most ids per request. key_ttl_seconds: how long an
     idempotency key replays. max_attempts: gap-free retries under contention. max_body_bytes: largest
-    request body. stage_name: the API stage. reserved_concurrency: for the handler (``None``: unreserved).
+    request body. auth: who may call the routes (SigV4 by default; see :mod:`components.core.auth`).
+    stage_name: the API stage. reserved_concurrency: for the handler (``None``: unreserved).
     """
 
     sequences: Sequence[SequenceSpec] = field(default_factory=list)
@@ -98,6 +102,7 @@ class SequenceGeneratorArgs:
     key_ttl_seconds: int = 24 * 3600
     max_attempts: int = 40
     max_body_bytes: int = 16 * 1024
+    auth: Authorization = field(default_factory=IamAuth)
     stage_name: str = "api"
     reserved_concurrency: int | None = None
 
@@ -109,6 +114,7 @@ class SequenceGeneratorArgs:
             validation.integer(self, option, 1)
         validation.integer(self, "reserved_concurrency", 1, optional=True)
         validation.stage_name(self)
+        check_auth(self)
 
 
 class SequenceGenerator(PatternComponent):
@@ -161,14 +167,14 @@ class SequenceGenerator(PatternComponent):
                        for s in direct]
         api = RestApi(
             f"{name}-api",
-            RestApiArgs(routes=routes, stage_name=args.stage_name,
+            RestApiArgs(routes=routes, auth=args.auth, stage_name=args.stage_name,
                         description="Sequence generator (serverless-patterns)"),
             opts=child,
         )
         self.function = handler
         self.url = api.url
         outputs = {"url": self.url, "counters_table_name": self.counters.name, "keys_table_name": self.keys.name,
-                   "client_config": self.client_config}
+                   "client_config": self.client_config, **api.auth_outputs}
         if self.items is not None:
             outputs["items_table_name"] = self.items.name
         self._publish(outputs)

@@ -30,6 +30,7 @@ import pulumi_aws as aws
 
 from components.core import (
     PatternComponent,
+    Public,
     PythonFunction,
     PythonFunctionArgs,
     RestApi,
@@ -49,6 +50,9 @@ from functions.webhook import storage_first
 from functions.webhook.config import Source, WebhookConfig
 from functions.webhook.schemes import Scheme
 
+# Senders (GitHub, Stripe...) cannot sign with AWS credentials: each delivery is authenticated by its
+# webhook signature instead, so the routes are public on purpose.
+SIGNED_BY_SENDER = Public("each delivery is authenticated by its webhook signature, checked by the verifier")
 SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 SQS_MAX_MESSAGE_BYTES = 1024 * 1024
 HEADER_ALLOWANCE_BYTES = 16 * 1024  # room for the captured headers next to the body in a queued request
@@ -178,7 +182,7 @@ class WebhookIngress(PatternComponent):
         routes += [Route("POST", f"/webhooks/{s.name}", self.verifier) for s in args.sources if not s.storage_first]
         api = RestApi(
             f"{name}-api",
-            RestApiArgs(routes=routes, stage_name=args.stage_name,
+            RestApiArgs(routes=routes, auth=SIGNED_BY_SENDER, stage_name=args.stage_name,
                         description="Webhook ingress (serverless-patterns)"),
             opts=child,
         )

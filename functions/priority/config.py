@@ -9,7 +9,7 @@ from typing import ClassVar, Literal
 from functions.common.config import HandoffConfig
 from functions.priority.jobs import DEFAULT_MAX_PAYLOAD_BYTES
 
-EXAMPLE_JOB_HANDLER = "functions.priority.example_jobs.run"
+DEFAULT_JOB_HANDLER = "functions.priority.jobs.acknowledge"  # harmless: replace it with your job code
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,7 +30,7 @@ class PriorityConfig(HandoffConfig):
     jobs_table: str
     levels: tuple[str, ...] = ("high", "low")
     max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES
-    job_handler: str = EXAMPLE_JOB_HANDLER
+    job_handler: str = DEFAULT_JOB_HANDLER
     queue_urls: dict[str, str] = field(default_factory=dict)
     queue_urls_by_arn: dict[str, str] = field(default_factory=dict)
     max_receive_count: int = 3

@@ -95,6 +95,11 @@ def parse_levels(text: str) -> list[str]:
     return levels
 
 
+def acknowledge(job: Job) -> dict[str, Any]:
+    """The default job code: does nothing, and says what it received (replace it with ``JobCode``)."""
+    return {"acknowledged": job.id, "payload_fields": sorted(job.payload)[:50]}
+
+
 def load_handler(dotted: str) -> JobHandler:
     """The job handler named ``package.module.function`` (in the function archive or a layer)."""
     module_name, _, attribute = dotted.rpartition(".")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from functions.common.validation import InvalidInput, json_object, positive_int
+from functions.common.validation import InvalidInput, dynamodb_number, json_object, positive_int
 from functions.scatter_gather.strategies import Strategy, UnknownStrategy, strategy_from
 
 MAX_AMOUNT = 1_000_000_000
@@ -57,6 +57,7 @@ def parse_quote_request(body: str | bytes | None, default_deadline: int, max_dea
         raise InvalidInput(f"'amount' must be positive, got {amount}")
     if amount > MAX_AMOUNT:
         raise InvalidInput(f"'amount' must be at most {MAX_AMOUNT}, got {amount}")
+    dynamodb_number(amount, "'amount'")  # it is stored with the aggregate
     term = data["term"]
     if isinstance(term, bool) or not isinstance(term, int):
         raise InvalidInput(f"'term' must be a whole number of months, got {json.dumps(term)}")

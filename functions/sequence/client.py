@@ -178,6 +178,9 @@ class SequenceClient:
                 self._ddb.transact_write_items(TransactItems=actions)
                 return IdRange(settings.name, value, value)
             except ClientError as exc:
+                if _code(exc) == "ValidationException":  # the item broke a rule we do not pre-check
+                    raise InvalidInput(f"the items table refused the item: {exc.response['Error'].get('Message')}"
+                                       ) from None
                 if _code(exc) != "TransactionCanceledException":
                     raise
                 reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from functions.common.validation import InvalidInput, positive_int
+from functions.common.validation import InvalidInput, dynamodb_item, positive_int
 from functions.sequence.config import MAX_VALUE, ItemsTarget, SequenceSettings
 from functions.sequence.exceptions import SequenceExhausted
 
@@ -96,6 +96,7 @@ def validate_item(item: Any, target: ItemsTarget | None) -> dict[str, Any]:
         value = item.get(key)
         if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value)):
             raise InvalidInput(f"'item' needs the key attribute {key!r} as a non-empty string or an integer")
+    dynamodb_item(item, target.key_attributes)
     return item
 
 

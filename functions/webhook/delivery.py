@@ -42,6 +42,7 @@ class Delivery:
     delivery_id: str
     entry: dict[str, Any]
     challenge: str | None = None  # Slack's url_verification: answered, never published
+    signed_digest: str = ""  # SHA-256 of the signed material (see schemes.Verified)
 
 
 def lower_headers(headers: Mapping[str, Any] | None) -> dict[str, str]:
@@ -80,6 +81,8 @@ def parse_body(scheme: Scheme, body: bytes) -> Any:
         return {k: v[0] if len(v) == 1 else v for k, v in pairs.items()}
     try:
         return json.loads(text)
+    except RecursionError:
+        raise Rejected(400, "body is nested too deeply to parse") from None
     except ValueError:
         raise Rejected(400, "body is not valid JSON; this source sends JSON") from None
 
@@ -165,4 +168,4 @@ def accept(
     challenge = None
     if source.scheme.kind == "slack" and isinstance(payload, dict) and payload.get("type") == "url_verification":
         challenge = str(payload.get("challenge", ""))
-    return Delivery(source.name, identifier, entry, challenge)
+    return Delivery(source.name, identifier, entry, challenge, verified.signed_digest)

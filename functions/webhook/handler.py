@@ -33,7 +33,7 @@ def _response(status: int, body: dict[str, Any]) -> dict[str, Any]:
 
 @logger.inject_lambda_context
 def handler(event: dict, context: LambdaContext) -> dict:
-    ingest.idempotency.register_lambda_context(context)
+    ingest.register_lambda_context(context)
     try:
         return _handle(event)
     except Exception:  # the caller gets the contract's 500, never a traceback

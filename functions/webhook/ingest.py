@@ -1,9 +1,17 @@
 """What both verifiers share at run time: configuration, the secret cache, and publishing each
-delivery once (recorded with a conditional put and a TTL through Powertools idempotency).
+delivery once (recorded with conditional puts and a TTL through Powertools idempotency).
 
-A delivery id is recorded as in progress before PutEvents and completed after it. If publishing
-fails the record is removed, so the sender's retry is processed afresh; a repeat of a completed
-delivery returns the stored result, marked ``duplicate``, and publishes nothing.
+A delivery is published only if both its delivery id and the digest of its signed material are new:
+
+- the delivery id catches a sender's retry (Stripe and Slack re-sign a retry with a new timestamp,
+  so its signed material differs, but its id, inside the signed body, does not);
+- the signed digest catches a captured delivery re-posted with a new value in a header the
+  signature does not cover (GitHub's ``X-GitHub-Delivery`` and ``X-GitHub-Event``, a generic
+  scheme's delivery header): it can never be republished, under any event type.
+
+Each record is written as in progress before PutEvents and completed after it. If publishing fails
+both are removed, so the sender's retry is processed afresh; a repeat of a completed delivery returns
+the stored result, marked ``duplicate``, and publishes nothing.
 """
 
 from __future__ import annotations
@@ -41,7 +49,21 @@ idempotency = IdempotencyConfig(
     expires_after_seconds=CONFIG.dedup_seconds,
     response_hook=_mark_duplicate,
 )
+signed_content = IdempotencyConfig(
+    event_key_jmespath="[source, signed_digest]",
+    raise_on_no_idempotency_key=True,
+    expires_after_seconds=CONFIG.dedup_seconds,
+    response_hook=_mark_duplicate,
+)
+# One persistence layer per key: Powertools configures a layer with the key of the function it serves.
 deliveries = DynamoDBPersistenceLayer(table_name=CONFIG.deliveries_table)
+signed_deliveries = DynamoDBPersistenceLayer(table_name=CONFIG.deliveries_table)
+
+
+def register_lambda_context(context: Any) -> None:
+    """Both records expire with the invocation's remaining time if the function dies mid-delivery."""
+    idempotency.register_lambda_context(context)
+    signed_content.register_lambda_context(context)
 
 
 def verify(request: Request, mode: str) -> Delivery:
@@ -59,7 +81,14 @@ def verify(request: Request, mode: str) -> Delivery:
 @idempotent_function(data_keyword_argument="delivery", persistence_store=deliveries, config=idempotency,
                      key_prefix="webhook")
 def publish_once(delivery: dict[str, Any]) -> dict[str, Any]:
-    """Publish ``delivery["entry"]`` unless this (source, delivery id) was published before."""
+    """Publish ``delivery["entry"]`` unless this (source, delivery id) or its signed material was
+    published before."""
+    return _publish_signed_once(delivery=delivery)
+
+
+@idempotent_function(data_keyword_argument="delivery", persistence_store=signed_deliveries, config=signed_content,
+                     key_prefix="webhook-signed")
+def _publish_signed_once(delivery: dict[str, Any]) -> dict[str, Any]:
     event_id = put_event(events, CONFIG.event_bus_name, delivery["entry"])
     logger.info("published", extra={"source": delivery["source"], "delivery_id": delivery["delivery_id"],
                                      "event_id": event_id})
@@ -67,4 +96,5 @@ def publish_once(delivery: dict[str, Any]) -> dict[str, Any]:
 
 
 def as_payload(delivery: Delivery) -> dict[str, Any]:
-    return {"source": delivery.source, "delivery_id": delivery.delivery_id, "entry": delivery.entry}
+    return {"source": delivery.source, "delivery_id": delivery.delivery_id, "signed_digest": delivery.signed_digest,
+            "entry": delivery.entry}

@@ -39,6 +39,10 @@ def record_handler(record: SQSRecord) -> None:
         logger.info("rejected", extra={"message_id": record.message_id, "status": exc.status, "reason": exc.reason})
         _dead_letter(record, exc.status, exc.reason)
         return
+    except (ValueError, TypeError, RecursionError) as exc:  # a malformed request never gets better: park it now
+        logger.warning("unprocessable", extra={"message_id": record.message_id, "error": type(exc).__name__})
+        _dead_letter(record, 400, f"the queued request cannot be processed: {type(exc).__name__}")
+        return
     if delivery.challenge is not None:
         _dead_letter(record, 400, "a url_verification challenge needs a synchronous source")
         return
@@ -47,6 +51,6 @@ def record_handler(record: SQSRecord) -> None:
 
 @logger.inject_lambda_context
 def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
-    ingest.idempotency.register_lambda_context(context)
+    ingest.register_lambda_context(context)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                     context=context)

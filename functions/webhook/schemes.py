@@ -143,11 +143,14 @@ def hmac_sha256(
 
 @dataclass(frozen=True)
 class Verified:
-    """A delivery whose signature matched. ``signed_with``: the label of the secret that matched."""
+    """A delivery whose signature matched. ``signed_with``: the label of the secret that matched.
+    ``signed_digest``: SHA-256 of exactly what the signature covers (body, and timestamp if signed):
+    the part of a delivery nobody can change without the secret, so replays are recognised by it."""
 
     signature: str
     timestamp: int | None
     signed_with: str
+    signed_digest: str = ""
 
 
 def _mac(secret: bytes, message: bytes) -> bytes:
@@ -220,7 +223,8 @@ def verify(
     if timestamp is not None and abs(now - timestamp) > scheme.tolerance_seconds:
         raise Rejected(401, f"stale timestamp: signed {int(now - timestamp)} s from receipt; "
                             f"the tolerance is {scheme.tolerance_seconds} s")
-    return Verified(signature=signature, timestamp=timestamp, signed_with=matched)
+    return Verified(signature=signature, timestamp=timestamp, signed_with=matched,
+                    signed_digest=hashlib.sha256(message).hexdigest())
 
 
 def _expected(scheme: Scheme, digest: bytes) -> bytes:

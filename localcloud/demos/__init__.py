@@ -11,6 +11,8 @@ from typing import Any
 
 import requests
 
+from localcloud.http import signed_session
+
 Demo = Callable[[dict[str, Any], str | None, Callable[[str], None]], None]
 DEMOS: dict[str, Demo] = {}
 
@@ -24,7 +26,7 @@ def demo(output_name: str) -> Callable[[Demo], Demo]:
 
 
 def exchange(say: Callable[[str], None], method: str, url: str, body: str | None = None) -> requests.Response:
-    response = requests.request(method, url, data=body, timeout=30)
+    response = signed_session().request(method, url, data=body, timeout=30)
     sent = f"{method} {url}" + (f"  body={body}" if body else "")
     say(f"  -> {sent}\n  <- {response.status_code} {response.text.strip()}")
     return response

@@ -8,9 +8,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import requests
-
 from localcloud.demos import demo, exchange
+from localcloud.http import signed_session
 from localcloud.target import reachable_url
 
 
@@ -29,7 +28,7 @@ def sequence(outputs: dict[str, Any], endpoint: str | None, say: Callable[[str],
     say("idempotency: the same Idempotency-Key twice gives the same number")
     key = f"demo-{tenant}"
     for _ in range(2):
-        response = requests.post(f"{base}/ticket/next", headers={"Idempotency-Key": key}, timeout=30)
+        response = signed_session().post(f"{base}/ticket/next", headers={"Idempotency-Key": key}, timeout=30)
         say(f"  -> POST {base}/ticket/next  Idempotency-Key: {key}\n  <- {response.status_code} {response.text}")
     say("bad input: count 0, and an undeclared sequence")
     exchange(say, "POST", f"{base}/ticket/next", '{"count": 0}')

@@ -163,3 +163,56 @@ def rest_gateway_response(cloud: Cloud, name: str, inputs: dict) -> tuple[str, d
             request[source] = inputs[source]
     cloud.client("apigateway").put_gateway_response(**request)
     return f"aggr-{inputs['restApiId']}-{inputs['responseType']}", inputs
+
+
+@creates("aws:apigateway/authorizer:Authorizer")
+def rest_authorizer(cloud: Cloud, name: str, inputs: dict) -> tuple[str, dict]:
+    request: dict[str, Any] = {
+        "restApiId": inputs["restApi"],
+        "name": inputs.get("name") or cloud.autoname(name, 128),
+        "type": inputs.get("type", "TOKEN"),
+        "authorizerUri": inputs["authorizerUri"],
+        "identitySource": inputs.get("identitySource", "method.request.header.Authorization"),
+        "authorizerResultTtlInSeconds": int(inputs.get("authorizerResultTtlInSeconds", 300)),
+    }
+    if inputs.get("authorizerCredentials"):
+        request["authorizerCredentials"] = inputs["authorizerCredentials"]
+    authorizer = cloud.client("apigateway").create_authorizer(**request)
+    return authorizer["id"], {**inputs, "name": request["name"]}
+
+
+@creates("aws:apigateway/usagePlan:UsagePlan")
+def usage_plan(cloud: Cloud, name: str, inputs: dict) -> tuple[str, dict]:
+    request: dict[str, Any] = {
+        "name": inputs.get("name") or cloud.autoname(name, 128),
+        "apiStages": [{"apiId": s["apiId"], "stage": s["stage"]} for s in inputs.get("apiStages") or []],
+    }
+    throttle = inputs.get("throttleSettings") or {}
+    if throttle:
+        request["throttle"] = {k: (float(v) if k == "rateLimit" else int(v)) for k, v in throttle.items()
+                               if k in ("rateLimit", "burstLimit")}
+    quota = inputs.get("quotaSettings") or {}
+    if quota:
+        request["quota"] = {"limit": int(quota["limit"]), "period": quota["period"],
+                            "offset": int(quota.get("offset", 0))}
+    plan = cloud.client("apigateway").create_usage_plan(**request)
+    return plan["id"], {**inputs, "name": request["name"],
+                        "arn": f"arn:aws:apigateway:{cloud.region}::/usageplans/{plan['id']}"}
+
+
+@creates("aws:apigateway/apiKey:ApiKey")
+def api_key(cloud: Cloud, name: str, inputs: dict) -> tuple[str, dict]:
+    request: dict[str, Any] = {"name": inputs.get("name") or cloud.autoname(name, 128),
+                               "enabled": bool(inputs.get("enabled", True))}
+    if inputs.get("value"):
+        request["value"] = inputs["value"]
+    key = cloud.client("apigateway").create_api_key(**request)
+    return key["id"], {**inputs, "name": request["name"], "value": key.get("value"),
+                       "arn": f"arn:aws:apigateway:{cloud.region}::/apikeys/{key['id']}"}
+
+
+@creates("aws:apigateway/usagePlanKey:UsagePlanKey")
+def usage_plan_key(cloud: Cloud, name: str, inputs: dict) -> tuple[str, dict]:
+    cloud.client("apigateway").create_usage_plan_key(
+        usagePlanId=inputs["usagePlanId"], keyId=inputs["keyId"], keyType=inputs.get("keyType", "API_KEY"))
+    return inputs["keyId"], inputs

@@ -6,11 +6,9 @@ import os
 from typing import Any
 
 import pytest
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from localcloud.deploy import deploy
+from localcloud.http import retrying_session, signed_session
 from localcloud.target import Target, reachable_url
 from tests.conftest import ROOT
 
@@ -34,16 +32,16 @@ def api_url(cloud_target: Target):
 
 
 @pytest.fixture(scope="session")
-def http():
-    """A requests session that retries throttled calls (429), as an AWS client should.
+def http(cloud_target: Target):
+    """An authorised client: requests SigV4-signed (the catalog's routes are behind ``IamAuth``) and
+    throttled calls (429) retried, as an AWS client does. The embedded emulator caps concurrent
+    Lambda executions (LAMBDA_ACCOUNT_CONCURRENCY) like an account does."""
+    with signed_session(cloud_target.region) as session:
+        yield session
 
-    A throttled invocation never ran, so retrying it cannot double-apply anything. The embedded
-    emulator caps concurrent Lambda executions (LAMBDA_ACCOUNT_CONCURRENCY) like an account does.
-    """
-    retry = Retry(total=30, status_forcelist=[429], allowed_methods=None, backoff_factor=0.1,
-                  backoff_max=2, respect_retry_after_header=False, raise_on_status=False)
-    session = requests.Session()
-    session.mount("http://", HTTPAdapter(max_retries=retry, pool_maxsize=64))
-    session.mount("https://", HTTPAdapter(max_retries=retry, pool_maxsize=64))
-    with session:
+
+@pytest.fixture(scope="session")
+def anonymous_http():
+    """A client with no credentials at all: what the internet sends."""
+    with retrying_session() as session:
         yield session

@@ -1,10 +1,13 @@
-"""Polling for asynchronous outcomes in e2e tests: the one helper every pattern's tests share."""
+"""What every pattern's e2e tests share: polling for asynchronous outcomes, and the catalog's routes."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
+
+import boto3
 
 T = TypeVar("T")
 
@@ -19,3 +22,32 @@ def wait_until(check: Callable[[], T], timeout: float, interval: float = 0.5, wh
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
         time.sleep(interval)
+
+
+API_ID = re.compile(r"^https://(?P<api>[a-z0-9]+)\.execute-api\.|/_aws/execute-api/(?P<local>[a-z0-9]+)/")
+
+
+def api_id_of(url: str) -> str:
+    """The REST API id in an exported (AWS-style) or emulator (path-style) invoke URL."""
+    match = API_ID.search(url)
+    assert match, f"cannot tell the API id of {url}"
+    return match["api"] or match["local"]
+
+
+def exported_urls(outputs: Any) -> list[str]:
+    if isinstance(outputs, dict):
+        return [u for key, value in outputs.items()
+                for u in ([value] if key == "url" and isinstance(value, str) else exported_urls(value))]
+    return []
+
+
+def catalog_routes(catalog: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(exported API URL, method, path template) for every method of every deployed API."""
+    apigateway = boto3.client("apigateway")
+    found = []
+    for url in exported_urls(catalog):
+        api_id = api_id_of(url)
+        for resource in apigateway.get_resources(restApiId=api_id, limit=500)["items"]:
+            for method in resource.get("resourceMethods") or {}:
+                found.append((url, method, resource["path"]))
+    return found

@@ -6,13 +6,9 @@ the contract."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from typing import Any
 
-import boto3
-
-API_ID = re.compile(r"^https://(?P<api>[a-z0-9]+)\.execute-api\.|/_aws/execute-api/(?P<local>[a-z0-9]+)/")
+from tests.e2e.support import catalog_routes
 
 
 @dataclass(frozen=True)
@@ -45,36 +41,15 @@ BAD_REQUESTS: dict[tuple[str, str], BadRequest] = {
 }
 
 
-def _exported_urls(outputs: Any) -> list[str]:
-    if isinstance(outputs, dict):
-        return [u for key, value in outputs.items()
-                for u in ([value] if key == "url" and isinstance(value, str) else _exported_urls(value))]
-    return []
-
-
-def _routes(catalog: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """(exported API URL, method, path template) for every method of every deployed API."""
-    apigateway = boto3.client("apigateway")
-    found = []
-    for url in _exported_urls(catalog):
-        match = API_ID.search(url)
-        assert match, f"cannot tell the API id of {url}"
-        api_id = match["api"] or match["local"]
-        for resource in apigateway.get_resources(restApiId=api_id, limit=500)["items"]:
-            for method in resource.get("resourceMethods") or {}:
-                found.append((url, method, resource["path"]))
-    return found
-
-
 def test_every_route_of_the_catalog_has_a_bad_request(catalog):
-    routes = {(method, path) for _, method, path in _routes(catalog)}
+    routes = {(method, path) for _, method, path in catalog_routes(catalog)}
     assert len(routes) >= 14
     assert routes - set(BAD_REQUESTS) == set(), "add a bad request for each new route"
 
 
 def test_every_route_refuses_bad_input_with_the_one_error_body(catalog, api_url, http):
     checked = 0
-    for url, method, template in _routes(catalog):
+    for url, method, template in catalog_routes(catalog):
         bad = BAD_REQUESTS[(method, template)]
         response = http.request(method, api_url(url) + bad.path, data=bad.body,
                                 headers={"Content-Type": bad.content_type}, timeout=60)

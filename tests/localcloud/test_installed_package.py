@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from localcloud.deploy import deploy
+from localcloud.http import signed_session
 from localcloud.target import Target, reachable_url
 from tests.conftest import ROOT
 
@@ -58,6 +59,8 @@ def test_another_program_deploys_an_installed_component(installed_site, tmp_path
     assert outputs["components_from"].startswith(str(installed_site))
     assert list((program / ".build" / "functions").glob("counter-*.zip"))
     url = reachable_url(outputs["url"], cloud_target.endpoint) + "/counters/from-wheel"
-    assert requests.post(url, json={"increment": 3}, timeout=60).json() == {"name": "from-wheel", "value": 3}
-    refused = requests.post(url, json={"increment": 4}, timeout=60)
+    http = signed_session(cloud_target.region)
+    assert requests.post(url, json={"increment": 3}, timeout=60).status_code == 403  # unsigned: refused
+    assert http.post(url, json={"increment": 3}, timeout=60).json() == {"name": "from-wheel", "value": 3}
+    refused = http.post(url, json={"increment": 4}, timeout=60)
     assert refused.status_code == 400 and "at most 3" in refused.json()["message"]

@@ -4,7 +4,7 @@ protection switched off (POWERTOOLS_IDEMPOTENCY_DISABLED), to show what each par
 
 import pulumi
 
-from components.core import PythonFunction, PythonFunctionArgs, RestApi, RestApiArgs, Route, handoff, iam
+from components.core import Public, PythonFunction, PythonFunctionArgs, RestApi, RestApiArgs, Route, handoff, iam
 from components.webhook import WebhookIngress, WebhookIngressArgs, WebhookSource, github
 from functions.webhook.config import WebhookConfig
 
@@ -17,7 +17,9 @@ baseline = PythonFunction("passthrough", PythonFunctionArgs(
     statements=[iam.allow(["events:PutEvents"], [ingress.bus_arn])],
     environment=handoff(WebhookConfig, event_bus_name=ingress.bus_name, deliveries_table="unused"),
 ))
-api = RestApi("baseline-api", RestApiArgs(routes=[Route("POST", "/passthrough/{source}", baseline)]))
+api = RestApi("baseline-api", RestApiArgs(
+    routes=[Route("POST", "/passthrough/{source}", baseline)],
+    auth=Public("the baseline is public like the webhook routes it is compared with")))
 pulumi.export("verifier_url", ingress.url)
 pulumi.export("unprotected_url", unprotected.url)
 pulumi.export("unprotected_function", unprotected.verifier.name)

@@ -19,18 +19,19 @@ def test_function_role_trusts_lambda_and_policy_holds_exactly_the_given_statemen
     fn = mocks.one("aws:lambda/function:Function")
     assert (fn.inputs["timeout"], fn.inputs["memorySize"], fn.inputs["reservedConcurrentExecutions"]) == (30, 512, 3)
     assert fn.inputs["runtime"] == "python3.12"
+    # Dependencies are bundled, so the function runs on every target (LocalStack's free image ignores layers).
+    assert not mocks.of_type("aws:lambda/layerVersion:LayerVersion")
+    assert "layers" not in fn.inputs
+    assert "-deps-" in fn.inputs["code"].path
+
+
+def test_dependencies_may_go_into_a_layer_instead(build):
+    mocks = build(lambda: PythonFunction("layered", PythonFunctionArgs(package="counter", dependencies="layer")))
+    fn = mocks.one("aws:lambda/function:Function")
     layer = mocks.one("aws:lambda/layerVersion:LayerVersion")
     assert layer.inputs["compatibleRuntimes"] == ["python3.12"]
     assert fn.inputs["layers"] == [f"arn:aws:lambda:us-east-1:123456789012:layer:{layer.inputs['layerName']}:1"]
-
-
-def test_package_without_requirements_gets_no_layer(build, tmp_path, monkeypatch):
-    from components.core import packaging
-
-    monkeypatch.setattr(packaging, "requirements_of", lambda package: [])
-    mocks = build(lambda: PythonFunction("plain", PythonFunctionArgs(package="counter")))
-    assert not mocks.of_type("aws:lambda/layerVersion:LayerVersion")
-    assert "layers" not in mocks.one("aws:lambda/function:Function").inputs
+    assert "-deps-" not in fn.inputs["code"].path
 
 
 def test_least_privilege_helpers_refuse_empty_statements():

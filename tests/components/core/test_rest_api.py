@@ -1,6 +1,7 @@
 import pulumi
 import pytest
 
+from components.core.auth import ApiKeyAuth, IamAuth, LambdaAuthorizer, Public
 from components.core.rest_api import RestApi, RestApiArgs, Route, ServiceIntegration, ServiceResponse
 
 
@@ -21,7 +22,7 @@ def test_routes_build_one_resource_per_segment_and_proxy_integrations(build):
     assert sorted(r.inputs["pathPart"] for r in mocks.of_type("aws:apigateway/resource:Resource")) == ["items", "{id}"]
     methods = mocks.of_type("aws:apigateway/method:Method")
     assert sorted(m.inputs["httpMethod"] for m in methods) == ["GET", "GET", "POST"]
-    assert all(m.inputs["authorization"] == "NONE" for m in methods)
+    assert all(m.inputs["authorization"] == "AWS_IAM" for m in methods)  # authenticated unless told otherwise
     for integration in mocks.of_type("aws:apigateway/integration:Integration"):
         assert integration.inputs["type"] == "AWS_PROXY"
         assert integration.inputs["integrationHttpMethod"] == "POST"
@@ -88,3 +89,47 @@ def test_invalid_route_sets_are_refused(routes, message):
 def test_invalid_routes_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         Route(**kwargs)
+
+
+def test_a_route_may_choose_another_authorization_than_the_api(build):
+    fn = FakeFunction("items")
+    authorizer_fn = FakeFunction("gate")
+    gate = LambdaAuthorizer(function=authorizer_fn, kind="REQUEST", identity_source="method.request.header.X-Tenant")
+    mocks = build(lambda: RestApi("mixed", RestApiArgs(routes=[
+        Route("GET", "/iam", fn),
+        Route("GET", "/open", fn, auth=Public("health checks carry no data and change nothing")),
+        Route("GET", "/custom", fn, auth=gate),
+        Route("POST", "/custom", fn, auth=gate),
+        Route("GET", "/keyed", fn, auth=ApiKeyAuth(keys=("partner",), rate_limit=5, burst_limit=10, quota_limit=1000)),
+    ], auth=IamAuth())))
+    by_index = sorted(mocks.of_type("aws:apigateway/method:Method"), key=lambda m: int(m.name.split("-")[2]))
+    assert [m.inputs["authorization"] for m in by_index] == ["AWS_IAM", "NONE", "CUSTOM", "CUSTOM", "NONE"]
+    assert [m.inputs.get("apiKeyRequired", False) for m in by_index] == [False, False, False, False, True]
+    authorizer = mocks.one("aws:apigateway/authorizer:Authorizer")  # one per LambdaAuthorizer, shared
+    assert authorizer.inputs["type"] == "REQUEST"
+    assert authorizer.inputs["identitySource"] == "method.request.header.X-Tenant"
+    assert authorizer.inputs["authorizerResultTtlInSeconds"] == 0
+    assert authorizer.inputs["authorizerUri"].endswith("function:gate/invocations")
+    custom = [m for m in by_index if m.inputs["authorization"] == "CUSTOM"]
+    assert {m.inputs["authorizerId"] for m in custom} == {"mixed-authorizer-0-id"}
+    permissions = mocks.of_type("aws:lambda/permission:Permission")
+    gate_permission = [p.inputs for p in permissions if "gate" in p.inputs["function"]]
+    assert [p["sourceArn"].split(":")[-1] for p in gate_permission] == ["mixed-id/authorizers/*"]
+    plan = mocks.one("aws:apigateway/usagePlan:UsagePlan").inputs
+    assert plan["throttleSettings"] == {"rateLimit": 5, "burstLimit": 10}
+    assert plan["quotaSettings"] == {"limit": 1000, "period": "DAY"}
+    assert plan["apiStages"] == [{"apiId": "mixed-id", "stage": "api"}]
+    assert mocks.one("aws:apigateway/usagePlanKey:UsagePlanKey").inputs["keyId"] == "mixed-key-partner-id"
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda: Public("ok"), r"Public\.reason must say why"),
+    (lambda: ApiKeyAuth(keys=()), r"ApiKeyAuth\.keys must name at least one key"),
+    (lambda: ApiKeyAuth(quota_limit=0), r"ApiKeyAuth\.quota_limit"),
+    (lambda: LambdaAuthorizer(function=FakeFunction("f"), result_ttl_seconds=-1), r"LambdaAuthorizer\.result_ttl"),
+    (lambda: RestApiArgs(routes=[Route("GET", "/a", FakeFunction("f"))], auth="none"), r"RestApiArgs\.auth must be"),
+    (lambda: Route("GET", "/a", FakeFunction("f"), auth="none"), "auth must be IamAuth"),
+])
+def test_authorization_choices_refuse_nonsense(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()

@@ -14,7 +14,7 @@ def test_counter_declares_table_function_and_routes(build):
     fn = mocks.one("aws:lambda/function:Function")
     assert fn.inputs["handler"] == "functions.counter.handler.handler"
     assert handoff_of(mocks, fn.name, CounterConfig) == CounterConfig(table_name="ctr-table", max_increment=50)
-    assert len(fn.inputs["layers"]) == 1  # Powertools, from functions/counter/requirements.txt
+    assert "-deps-" in fn.inputs["code"].path  # Powertools, from functions/counter/requirements.txt, bundled
     routes = {(m.inputs["httpMethod"]) for m in mocks.of_type("aws:apigateway/method:Method")}
     assert routes == {"GET", "POST"}
 

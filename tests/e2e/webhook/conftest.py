@@ -17,8 +17,9 @@ def outputs(catalog: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def sender(outputs: dict[str, Any], api_url: Callable[[str], str], http: requests.Session) -> Sender:
-    return Sender(outputs, api_url(outputs["url"]), http)
+def sender(outputs: dict[str, Any], api_url: Callable[[str], str], anonymous_http: requests.Session) -> Sender:
+    """Signs like GitHub or Stripe would: with the webhook secret, and no AWS credentials."""
+    return Sender(outputs, api_url(outputs["url"]), anonymous_http)
 
 
 @pytest.fixture(scope="module")

@@ -60,7 +60,9 @@ class Sender:
         scheme = SCHEMES[source]
         delivery_id = delivery_id or f"d-{uuid.uuid4()}"
         if payload is None:
-            payload = {"id": delivery_id, "type": event} if scheme.kind == "stripe" else {"hello": "world"}
+            # Like a real sender's, every body is unique (a delivery is recognised by its signed content too).
+            payload = {"id": delivery_id, "type": event} if scheme.kind == "stripe" else {"hello": "world",
+                                                                                           "sent": delivery_id}
         if scheme.kind == "slack" and isinstance(payload, dict):
             payload = {"type": "event_callback", "event_id": delivery_id, "event": {"type": event}, **payload}
         if body is None:
@@ -109,6 +111,12 @@ class Subscriber:
         while time.monotonic() < settle_until:
             self._drain(wait=1)
         return self.seen.get(delivery_id, [])
+
+    def with_marker(self, marker: str, settle: float = 4) -> list[dict]:
+        """Every event so far (after ``settle`` seconds more) whose payload carries ``marker``."""
+        self.events("", expect=0, timeout=0, settle=settle)
+        return [event for events in self.seen.values() for event in events
+                if isinstance(event["detail"]["payload"], dict) and event["detail"]["payload"].get("marker") == marker]
 
     def nothing_for(self, delivery_id: str, settle: float = 3) -> bool:
         return not self.events(delivery_id, expect=0, timeout=0, settle=settle)

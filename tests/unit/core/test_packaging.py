@@ -44,6 +44,28 @@ def test_requirements_hash_depends_on_requirements_and_runtime_not_order():
     assert a != packaging.requirements_hash(["x==1", "y==2"], "python3.13")
 
 
+def test_requirements_are_bundled_at_the_archive_root_once_per_hash(monkeypatch, tmp_path):
+    calls = []
+    real_run = packaging.subprocess.run
+    monkeypatch.setattr(packaging.subprocess, "run",
+                        lambda command, **kw: calls.append(command) or real_run(command, **kw))
+    jobs = tmp_path / "my_jobs.py"
+    jobs.write_text("def run(job):\n    return 1\n")
+    archive = packaging.function_archive("counter", requirements=["aws-lambda-powertools>=3.0,<4"],
+                                         extra_files={"my_jobs.py": str(jobs)})
+    names = zipfile.ZipFile(archive).namelist()
+    assert "aws_lambda_powertools/__init__.py" in names  # importable without any layer
+    assert "functions/counter/handler.py" in names and "my_jobs.py" in names
+    again = packaging.function_archive("priority", requirements=["aws-lambda-powertools>=3.0,<4"])
+    assert "aws_lambda_powertools/__init__.py" in zipfile.ZipFile(again).namelist()
+    assert len(calls) == 1  # one pip run per requirements hash
+
+
+def test_a_missing_extra_file_is_a_clear_error(tmp_path):
+    with pytest.raises(packaging.PackagingError, match="does not exist"):
+        packaging.function_archive("counter", extra_files={"x.py": str(tmp_path / "nope.py")})
+
+
 def test_layer_is_built_with_pip_once_per_requirements_hash(monkeypatch):
     calls = []
     real_run = packaging.subprocess.run

@@ -11,11 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from functions.common.validation import InvalidInput
-from functions.priority import example_jobs
 from functions.priority.client import PriorityQueueClient
 from functions.priority.dynamo_queue import DynamoJobQueue, Outcome, plain, queue_key
 from functions.priority.jobs import Job, describe_error, job_request_from_body, load_handler, parse_levels, validate_job
 from functions.priority.records import is_condition_failure, update_kwargs
+from tests.e2e.priority import catalog_jobs as example_jobs
 
 LEVELS = ["high", "low"]
 
@@ -59,11 +59,11 @@ def test_levels_and_handlers_are_read_from_configuration():
     assert parse_levels(" high, normal ,low,") == ["high", "normal", "low"]
     with pytest.raises(ValueError):
         parse_levels(" , ")
-    assert load_handler("functions.priority.example_jobs.run") is example_jobs.run
+    assert load_handler("tests.e2e.priority.catalog_jobs.run") is example_jobs.run
     with pytest.raises(ValueError, match="module.function"):
         load_handler("run")
     with pytest.raises(ValueError, match="not a callable"):
-        load_handler("functions.priority.example_jobs.MAX_WORK_MS")
+        load_handler("tests.e2e.priority.catalog_jobs.MAX_WORK_MS")
 
 
 def test_errors_are_described_briefly():
@@ -191,3 +191,12 @@ def test_the_client_refuses_bad_input_and_sends_nothing():
     with pytest.raises(InvalidInput, match="maximum is 50"):
         client.submit_many("high", [{"n": 1}, {"blob": "x" * 100}])
     assert sqs.sent == []
+
+
+def test_the_default_job_code_is_harmless():
+    from functions.priority.config import DEFAULT_JOB_HANDLER
+    from functions.priority.jobs import acknowledge
+
+    assert load_handler(DEFAULT_JOB_HANDLER) is acknowledge
+    hostile = Job("j", "high", {"crash_attempts": 5, "work_ms": 10**9, "fail": "x"}, 0)
+    assert acknowledge(hostile) == {"acknowledged": "j", "payload_fields": ["crash_attempts", "fail", "work_ms"]}

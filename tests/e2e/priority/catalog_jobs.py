@@ -1,5 +1,7 @@
-"""The example job handler the catalog deploys, with test hooks so tests can make jobs slow, fail
-or crash deterministically. Replace it with your own (``job_handler`` in the components' args).
+"""The job code of the test catalog, with hooks so tests can make jobs slow, fail or crash
+deterministically. Never part of the library: the catalog bundles this file into its priority
+workers (``JobCode(files=...)``) as the module ``catalog_jobs``; a component's default job code is
+the harmless ``functions.priority.jobs.acknowledge``.
 
 Test hooks (payload fields):
 

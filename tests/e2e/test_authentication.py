@@ -1,0 +1,56 @@
+"""Every entry point is authenticated unless it says why not: a call without credentials is refused
+by API Gateway before any code runs, and changes nothing; the same call signed goes through."""
+
+from __future__ import annotations
+
+import uuid
+
+import boto3
+
+from tests.e2e.support import api_id_of, catalog_routes, exported_urls
+
+PUBLIC_ROUTES = {"/webhooks/{source}", "/webhooks/github", "/webhooks/stripe", "/webhooks/slack", "/webhooks/acme",
+                 "/webhooks/rotating", "/webhooks/github-async"}  # authenticated by their webhook signature
+
+
+def _authorization(url: str, method: str, path: str) -> str:
+    api_id = api_id_of(url)
+    apigateway = boto3.client("apigateway")
+    resource = next(r for r in apigateway.get_resources(restApiId=api_id, limit=500)["items"] if r["path"] == path)
+    return apigateway.get_method(restApiId=api_id, resourceId=resource["id"], httpMethod=method)["authorizationType"]
+
+
+def test_only_the_signed_webhook_routes_are_public(catalog):
+    routes = catalog_routes(catalog)
+    assert len(exported_urls(catalog)) >= 7
+    for url, method, path in routes:
+        expected = "NONE" if path in PUBLIC_ROUTES else "AWS_IAM"
+        assert _authorization(url, method, path) == expected, f"{method} {path}"
+
+
+def test_an_unsigned_call_to_any_protected_route_is_refused_before_any_code_runs(catalog, api_url, anonymous_http):
+    refused = 0
+    for url, method, path in catalog_routes(catalog):
+        if path in PUBLIC_ROUTES:
+            continue
+        concrete = path.replace("{name}", "anonymous").replace("{id}", "x").replace("{correlationId}", "x")
+        response = anonymous_http.request(method, api_url(url) + concrete, data="{}", timeout=30,
+                                          headers={"Content-Type": "application/json"})
+        assert response.status_code == 403, f"{method} {path}: {response.status_code} {response.text[:200]}"
+        assert response.json()["code"] == "MISSING_AUTHENTICATION_TOKEN", f"{method} {path}"  # the gateway's
+        refused += 1
+    assert refused >= 12
+
+
+def test_an_unsigned_increment_changes_nothing_and_the_signed_one_counts(catalog, api_url, http, anonymous_http):
+    url = api_url(catalog["counter"]["url"]) + f"/counters/auth-{uuid.uuid4().hex[:8]}"
+    for _ in range(3):
+        assert anonymous_http.post(url, json={"increment": 5}, timeout=30).status_code == 403
+    assert http.get(url, timeout=30).json()["value"] == 0
+    assert http.post(url, json={"increment": 5}, timeout=30).json()["value"] == 5
+
+
+def test_an_unsigned_sequence_call_takes_no_number(catalog, api_url, http, anonymous_http):
+    base = api_url(catalog["sequence"]["url"]) + f"/sequences/atomic-auth-{uuid.uuid4().hex[:8]}/next"
+    assert anonymous_http.post(base, timeout=30).status_code == 403
+    assert http.post(base, timeout=30).json()["first"] == 1
