@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 HEALTH_PATH = "/_ministack/health"
+IAM_VARIABLE = "SERVERLESS_PATTERNS_IAM"  # "off" runs the emulator without IAM enforcement
 # MiniStack's own packages go on sys.path here, not in the environment its Lambda workers inherit.
 _LAUNCHER = "import sys; sys.path.insert(0, sys.argv.pop(1)); sys.argv[0] = 'ministack'; " \
     "from ministack.app import main; main()"
@@ -168,6 +169,9 @@ def start(
         "BIND_HOST": "127.0.0.1",
         "MINISTACK_HOST": "127.0.0.1",
         "LAMBDA_ACCOUNT_CONCURRENCY": str(lambda_concurrency),
+        # IAM enforcement: every call a function makes is checked against its role's policies, as on
+        # AWS, so a missing permission fails here first. Callers with the key "test" act as the root.
+        "AUTH": "false" if os.environ.get(IAM_VARIABLE, "on").lower() in ("off", "false", "0") else "true",
         # Idle warm workers (~40 MB each) are reclaimed after a minute, as AWS reclaims idle environments.
         "LAMBDA_WARM_TTL_SECONDS": os.environ.get("LAMBDA_WARM_TTL_SECONDS", "60"),
         "LOG_LEVEL": os.environ.get("EMULATOR_LOG_LEVEL", "INFO"),

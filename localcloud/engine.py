@@ -75,14 +75,15 @@ class EngineMocks(pulumi.runtime.Mocks):
             self.created.append((args.typ, args.name, physical_id))
         return physical_id, outputs
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
+        """The data sources the components read, answered from the target (no check failures)."""
         if args.token == "aws:index/getRegion:getRegion":
-            return {"name": self.cloud.region, "region": self.cloud.region, "id": self.cloud.region}, None
+            return {"name": self.cloud.region, "region": self.cloud.region, "id": self.cloud.region}, []
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             account = self.cloud.account
-            return {"accountId": account, "arn": f"arn:aws:iam::{account}:root", "id": account}, None
+            return {"accountId": account, "arn": f"arn:aws:iam::{account}:root", "id": account}, []
         if args.token == "aws:index/getPartition:getPartition":
-            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, None
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
         raise UnsupportedResourceError(f"the local engine cannot answer the data source {args.token}")
 
 

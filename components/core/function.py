@@ -1,7 +1,8 @@
 """``PythonFunction``: a Lambda function from a ``functions/`` package, with its own role.
 
 The role trusts Lambda and carries one inline policy with exactly the statements the pattern
-passes (plus log writing), so each function gets least privilege. Third-party requirements listed in
+passes, plus writing to the function's own log group (created here, with a retention), so each
+function gets least privilege. Third-party requirements listed in
 the package's ``requirements.txt`` are bundled into the function's archive (every target runs them;
 LocalStack's free image ignores layers), or put in a layer on request (see
 :mod:`components.core.packaging`).
@@ -10,6 +11,7 @@ A pattern hands its configuration to the function with :func:`handoff`.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -38,6 +40,17 @@ def handoff(config_type: type[HandoffConfig], **fields: Any) -> dict[str, pulumi
     return {config_type.VARIABLE: document}
 
 
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+                      3288, 3653)
+
+
+def function_name(name: str) -> str:
+    """The function's physical name: the logical name plus a suffix fixed by project and stack, so
+    its log group (and the role's right to write there) can be named before the function exists."""
+    digest = hashlib.sha256(f"{pulumi.get_project()}/{pulumi.get_stack()}/{name}".encode()).hexdigest()[:7]
+    return f"{name[:56]}-{digest}"
+
+
 @dataclass(frozen=True, kw_only=True)
 class PythonFunctionArgs:
     """How to build and run one handler.
@@ -52,6 +65,7 @@ class PythonFunctionArgs:
     dependencies: where the package's ``requirements.txt`` goes: ``bundle`` (in the archive, runs
         everywhere) or ``layer`` (a layer version; AWS only, LocalStack's free image ignores layers).
     layers: extra layer ARNs.
+    log_retention_days: how long the function's log group keeps its logs (a CloudWatch Logs value).
     """
 
     package: str
@@ -63,6 +77,7 @@ class PythonFunctionArgs:
     reserved_concurrency: int | None = None
     extra_files: Mapping[str, str] = field(default_factory=dict)
     dependencies: Literal["bundle", "layer"] = "bundle"
+    log_retention_days: int = 14
     layers: Sequence[pulumi.Input[str]] = ()
     runtime: str = packaging.DEFAULT_RUNTIME
 
@@ -75,6 +90,7 @@ class PythonFunctionArgs:
         validation.integer(self, "memory_size", 128, 10240)
         validation.integer(self, "reserved_concurrency", 0, None, optional=True)
         validation.one_of(self, "dependencies", ("bundle", "layer"))
+        validation.one_of(self, "log_retention_days", LOG_RETENTION_DAYS)
 
 
 class PythonFunction(PatternComponent):
@@ -92,11 +108,19 @@ class PythonFunction(PatternComponent):
     def __init__(self, name: str, args: PythonFunctionArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(name, opts)
         child = self.child
+        physical_name = function_name(name)
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs", name=f"/aws/lambda/{physical_name}", retention_in_days=args.log_retention_days, opts=child)
+        log_group = iam.log_group_arn(aws.get_partition_output(opts=invoke).partition,
+                                      aws.get_region_output(opts=invoke).region,
+                                      aws.get_caller_identity_output(opts=invoke).account_id,
+                                      self.log_group.name)
         self.role = aws.iam.Role(f"{name}-role", assume_role_policy=iam.LAMBDA_ASSUME_ROLE, opts=child)
         policy = aws.iam.RolePolicy(
             f"{name}-policy",
             role=self.role.name,
-            policy=iam.policy_document([iam.logs_statement(), *args.statements]),
+            policy=iam.policy_document([iam.logs_statement(log_group), *args.statements]),
             opts=child,
         )
         layers = list(args.layers)
@@ -112,6 +136,7 @@ class PythonFunction(PatternComponent):
             layers.insert(0, layer.arn)
         self.function = aws.lambda_.Function(
             name,
+            name=physical_name,
             role=self.role.arn,
             runtime=args.runtime,
             handler=f"functions.{args.package}.{args.handler}",
@@ -125,7 +150,8 @@ class PythonFunction(PatternComponent):
             environment=aws.lambda_.FunctionEnvironmentArgs(variables=dict(args.environment))
             if args.environment
             else None,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, self.log_group],
+                                        delete_before_replace=True),  # a fixed name cannot exist twice
         )
         self.arn = self.function.arn
         self.name = self.function.name

@@ -28,18 +28,31 @@ STATES_ASSUME_ROLE = assume_role_policy("states.amazonaws.com")
 
 
 def allow(actions: Sequence[str], resources: Sequence[pulumi.Input[str]]) -> dict[str, Any]:
-    """One ``Allow`` statement for exactly these actions on exactly these resources."""
+    """One ``Allow`` statement for exactly these actions on exactly these resources.
+
+    Wildcards that grant more than a pattern needs are refused: an action ``*`` or ``service:*``, a
+    resource ``*``. (A resource ending in ``/*`` or ``:*``, such as a table's indexes or a log
+    group's streams, names the children of one resource and is allowed.)
+    """
     if not actions or not resources:
         raise ValueError("a least-privilege statement names its actions and its resources")
+    broad = [a for a in actions if a == "*" or a.endswith(":*")]
+    if broad:
+        raise ValueError(f"least privilege: name each action, not {broad}")
+    if any(isinstance(r, str) and r.strip() == "*" for r in resources):
+        raise ValueError("least privilege: name each resource, not '*'")
     return {"Effect": "Allow", "Action": sorted(set(actions)), "Resource": list(resources)}
 
 
-def logs_statement() -> dict[str, Any]:
-    """What every function needs to write its own logs."""
-    return allow(
-        ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-        ["arn:aws:logs:*:*:log-group:/aws/lambda/*"],
-    )
+def log_group_arn(partition: pulumi.Input[str], region: pulumi.Input[str], account: pulumi.Input[str],
+                  log_group: pulumi.Input[str]) -> pulumi.Output[str]:
+    return pulumi.Output.concat("arn:", partition, ":logs:", region, ":", account, ":log-group:", log_group)
+
+
+def logs_statement(log_group_arn: pulumi.Input[str]) -> dict[str, Any]:
+    """What a function needs to write its own logs: streams in its own log group (which the
+    component creates, with a retention), nothing else."""
+    return allow(["logs:CreateLogStream", "logs:PutLogEvents"], [pulumi.Output.concat(log_group_arn, ":*")])
 
 
 def dynamodb_statement(table_arn: pulumi.Input[str], actions: Sequence[str], indexes: bool = False) -> dict:

@@ -148,7 +148,12 @@ class ScatterGatherBase(PatternComponent):
              config: Mapping[str, Any]) -> RestApi:
         handler = self._function(
             "api", "api.handler",
-            [iam.allow(["states:StartExecution"], [machine.arn]), *statements],
+            [iam.allow(["states:StartExecution"], [machine.arn]),
+             # take back a request that could not be sent out: stop its execution, remove its aggregate
+             iam.allow(["states:StopExecution"], [machine.arn.apply(
+                 lambda arn: arn.replace(":stateMachine:", ":execution:") + ":*")]),
+             iam.dynamodb_statement(self.aggregates.arn, ["DeleteItem"]),
+             *statements],
             {"state_machine_arn": machine.arn, **config},
             timeout=10,
         )

@@ -183,7 +183,7 @@ class SequenceGenerator(PatternComponent):
         """Least-privilege IAM statements for code that runs a ``SequenceClient`` on this generator."""
         statements = [
             iam.dynamodb_statement(self.counters.arn, ["GetItem", "UpdateItem"]),
-            iam.dynamodb_statement(self.keys.arn, ["GetItem", "PutItem"]),
+            iam.dynamodb_statement(self.keys.arn, ["GetItem", "PutItem", "UpdateItem", "DeleteItem"]),
         ]
         distinct = {id(table): table for table in self._item_tables.values()}
         statements += [iam.dynamodb_statement(table.arn, ["PutItem"]) for table in distinct.values()]

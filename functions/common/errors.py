@@ -121,3 +121,26 @@ def status_response(status: int, message: str, code: str | None = None,
         "headers": error_headers(status, retry_after),
         "body": json.dumps(error_body(message, code or CODES_BY_STATUS.get(status, "error"))),
     }
+
+
+# Error codes of an AWS call that a later identical call may not meet (botocore retried them already).
+TRANSIENT_CODES = frozenset({
+    "ThrottlingException", "Throttling", "ThrottledException", "RequestThrottled", "TooManyRequestsException",
+    "ProvisionedThroughputExceededException", "RequestLimitExceeded", "TransactionInProgressException",
+    "ServiceUnavailable", "InternalServerError", "InternalFailure", "InternalError", "InternalException",
+    "ServiceException", "SlowDown",
+})
+
+
+def error_code(error: Exception) -> str:
+    """The AWS error code of a botocore ``ClientError`` (SQS's namespaced form reduced to the code)."""
+    response = getattr(error, "response", None) or {}
+    code = str(response.get("Error", {}).get("Code", ""))
+    return code.rsplit(".", 1)[-1]
+
+
+def is_transient(error: Exception) -> bool:
+    """Whether an AWS error is throttling or a server-side failure: worth a retry later, not a bug."""
+    response = getattr(error, "response", None) or {}
+    status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    return error_code(error) in TRANSIENT_CODES or status >= 500 or status == 429

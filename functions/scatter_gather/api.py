@@ -12,9 +12,11 @@ out, so no reply can arrive before its aggregate:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import boto3
@@ -38,6 +40,20 @@ sfn = boto3.client("stepfunctions")
 sns = boto3.client("sns")
 
 
+@contextlib.contextmanager
+def _undone_on_failure(correlation_id: str) -> Iterator[None]:
+    """If the request cannot be sent out (a service throttled or failed), take back what was done,
+    so the caller's retry (503) starts clean: stop the deadline timer, remove the aggregate."""
+    try:
+        yield
+    except Exception:
+        execution_arn = f"{config.state_machine_arn or ''}:{correlation_id}".replace(":stateMachine:", ":execution:")
+        with contextlib.suppress(Exception):  # not started, or already gone: nothing to stop
+            sfn.stop_execution(executionArn=execution_arn, cause="the request could not be sent out")
+        store.discard(correlation_id)
+        raise
+
+
 @app.post("/quotes")
 def request_quotes() -> Response:
     request = parse_quote_request(app.current_event.body, config.deadline_seconds, config.max_deadline_seconds)
@@ -46,22 +62,23 @@ def request_quotes() -> Response:
     message = request.to_message(correlation_id)
     deadline_at = datetime.fromtimestamp(deadline, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
     if config.mode == "pubsub":
-        registry = dynamodb.Table(config.registry_table)
-        providers = [p["providerId"] for p in providers_for(registry, request.amount)]
+        providers = [p["providerId"] for p in providers_for(dynamodb.Table(config.registry_table), request.amount)]
         store.open(correlation_id, message, request.strategy.to_dict(), deadline, providers)
-        if providers:
-            sfn.start_execution(stateMachineArn=config.state_machine_arn, name=correlation_id,
-                                input=json.dumps({"correlationId": correlation_id, "deadlineAt": deadline_at}))
-            sns.publish(
-                TopicArn=config.topic_arn,
-                Message=json.dumps({**message, "replyTo": config.reply_queue_url}),
-                MessageAttributes={"amount": {"DataType": "Number", "StringValue": repr(request.amount)}},
-            )
-        asked = len(providers)
+        with _undone_on_failure(correlation_id):
+            if providers:
+                sfn.start_execution(stateMachineArn=config.state_machine_arn, name=correlation_id,
+                                    input=json.dumps({"correlationId": correlation_id, "deadlineAt": deadline_at}))
+                sns.publish(
+                    TopicArn=config.topic_arn,
+                    Message=json.dumps({**message, "replyTo": config.reply_queue_url}),
+                    MessageAttributes={"amount": {"DataType": "Number", "StringValue": repr(request.amount)}},
+                )
+        asked: int | None = len(providers)
     else:
         store.open(correlation_id, message, request.strategy.to_dict(), deadline, None)
-        sfn.start_execution(stateMachineArn=config.state_machine_arn, name=correlation_id,
-                            input=json.dumps({**message, "deadlineAt": deadline_at}))
+        with _undone_on_failure(correlation_id):
+            sfn.start_execution(stateMachineArn=config.state_machine_arn, name=correlation_id,
+                                input=json.dumps({**message, "deadlineAt": deadline_at}))
         asked = None
     logger.info("scattered", extra={"correlation_id": correlation_id, "providers": asked})
     body = {"correlationId": correlation_id, "status": "open", "deadline": deadline, "providers": asked}

@@ -103,6 +103,16 @@ class AggregateStore:
             self.complete_if_satisfied(item)
         return item
 
+    def discard(self, correlation_id: str) -> None:
+        """Remove an aggregate whose request could not be sent out (the caller was told to retry), so
+        nothing is left half-applied; an aggregate already under way is kept."""
+        try:
+            self.table.delete_item(Key={"correlationId": correlation_id}, ConditionExpression="#s = :open",
+                                   ExpressionAttributeNames={"#s": "status"},
+                                   ExpressionAttributeValues={":open": OPEN})
+        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+            pass
+
     def set_providers(self, correlation_id: str, providers: list[str]) -> dict[str, Any]:
         """Fix who is asked (recipient list: after its lookup); only once per aggregate."""
         try:

@@ -13,8 +13,9 @@ Three modes, chosen per sequence in the configuration (see :class:`GeneratorConf
   unused ids at the tail of a block are gaps.
 
 An idempotency key makes a retried request return the ids of the first: in gap-free mode the key
-record is written in the same transaction; in atomic mode it is a conditional put after the
-increment (a lost race only leaves a gap, which atomic mode allows).
+record is written in the same transaction; in atomic mode the key is claimed first (a conditional
+put of an in-progress record), then the counter moves, then the record is completed with the ids,
+so concurrent copies of one request take one range and the counter moves once.
 
 Examples
 --------
@@ -56,6 +57,9 @@ _REUSE_RETURNED_VALUE_ATTEMPTS = 8
 later ones read it afresh. Measured on the emulator at 16 writers: reusing the value always starves a
 few requests; reading always cancels 2-3 times more transactions."""
 _COUNTER = {"#v": "value"}
+_IN_PROGRESS = "in-progress"
+_CLAIM_SECONDS = 30  # a claim whose holder died is free again after this (its record expires)
+_CLAIM_POLLS = 12  # with backoff, about 2 s of waiting for the holder's ids
 _serializer = TypeSerializer()
 
 
@@ -110,10 +114,9 @@ class SequenceClient:
         if settings.mode == "gap-free":
             assert request.item is not None
             return self._insert_gap_free(settings, request)
-        ids = self._increment(settings, request.count)
         if request.idempotency_key:
-            return self._remember(ids, request.idempotency_key, request.fingerprint)
-        return ids
+            return self._increment_once(settings, request)
+        return self._increment(settings, request.count)
 
     def allocator(self, name: str, block_size: int | None = None) -> BlockAllocator:
         """Hands out ids of ``name`` one at a time, leasing ``block_size`` of them per table write."""
@@ -234,10 +237,12 @@ class SequenceClient:
 
     # -- idempotency -----------------------------------------------------------------------------
 
-    def _key_record(self, sequence: str, request: NextRequest, first: int, last: int) -> dict[str, Any]:
+    def _key_record(self, sequence: str, request: NextRequest, first: int, last: int,
+                    expires_in: int | None = None) -> dict[str, Any]:
         """A conditional put of key -> ids; an expired record (TTL deletes lazily) counts as absent."""
         assert request.idempotency_key is not None
         now = int(self._clock())
+        expires_in = self.config.key_ttl_seconds if expires_in is None else expires_in
         return {
             "TableName": self.config.keys_table,
             "Item": {
@@ -245,23 +250,49 @@ class SequenceClient:
                 "first": {"N": str(first)},
                 "last": {"N": str(last)},
                 "fingerprint": {"S": request.fingerprint},
-                "expires_at": {"N": str(now + self.config.key_ttl_seconds)},
+                "expires_at": {"N": str(now + expires_in)},
             },
             "ConditionExpression": "attribute_not_exists(#k) OR #exp < :now",
             "ExpressionAttributeNames": {"#k": "key", "#exp": "expires_at"},
             "ExpressionAttributeValues": {":now": {"N": str(now)}},
         }
 
-    def _remember(self, ids: IdRange, key: str, request_fingerprint: str) -> IdRange:
-        request = NextRequest(ids.count, None, key, request_fingerprint)
+    def _increment_once(self, settings: SequenceSettings, request: NextRequest) -> IdRange:
+        """Claim the key, move the counter, complete the claim with the ids; a copy of the request that
+        finds the key claimed waits for the ids (or is told to retry), so the counter moves once."""
+        assert request.idempotency_key is not None
+        key = {"key": {"S": key_record_id(settings.name, request.idempotency_key)}}
+        claim = self._key_record(settings.name, request, 0, 0, expires_in=_CLAIM_SECONDS)
+        claim["Item"]["status"] = {"S": _IN_PROGRESS}
         try:
-            self._ddb.put_item(**self._key_record(ids.sequence, request, ids.first, ids.last))
-            return ids
+            self._ddb.put_item(**claim)
         except ClientError as exc:
             if _code(exc) != "ConditionalCheckFailedException":
                 raise
-        # A concurrent retry recorded first: answer with its ids (ours become a gap, as atomic allows).
-        return self._replay(ids.sequence, key, request_fingerprint) or ids
+            return self._await_claimed(settings.name, request)
+        try:
+            ids = self._increment(settings, request.count)
+        except Exception:
+            self._ddb.delete_item(TableName=self.config.keys_table, Key=key)  # nothing issued: free the key
+            raise
+        self._ddb.update_item(
+            TableName=self.config.keys_table, Key=key,
+            UpdateExpression="SET #f = :first, #l = :last, #exp = :exp REMOVE #s",
+            ExpressionAttributeNames={"#f": "first", "#l": "last", "#exp": "expires_at", "#s": "status"},
+            ExpressionAttributeValues={":first": {"N": str(ids.first)}, ":last": {"N": str(ids.last)},
+                                       ":exp": {"N": str(int(self._clock()) + self.config.key_ttl_seconds)}},
+        )
+        return ids
+
+    def _await_claimed(self, sequence: str, request: NextRequest) -> IdRange:
+        """Another copy of this request holds the key: answer with its ids once it has them."""
+        assert request.idempotency_key is not None
+        for attempt in range(_CLAIM_POLLS):
+            stored = self._replay(sequence, request.idempotency_key, request.fingerprint)
+            if stored is not None:
+                return stored
+            self._sleep(backoff_delay(attempt + 3, self._rand))
+        raise Contention(f"a request with this idempotency key is being processed for {sequence!r}; retry later")
 
     def _replay(self, sequence: str, key: str, request_fingerprint: str) -> IdRange | None:
         record = self._ddb.get_item(
@@ -273,6 +304,8 @@ class SequenceClient:
             raise IdempotencyKeyReused(
                 "this idempotency key was already used with a different request; use a new key"
             )
+        if record.get("status", {}).get("S") == _IN_PROGRESS:
+            return None
         return IdRange(sequence, int(record["first"]["N"]), int(record["last"]["N"]), replayed=True)
 
 

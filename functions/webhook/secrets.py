@@ -30,13 +30,21 @@ def parse_ssm_value(value: str) -> Secrets:
     return [(f"line {i}", line.encode("utf-8")) for i, line in enumerate(lines, 1)]
 
 
+def parameter_name(arn: str) -> str:
+    """An SSM parameter's name from its ARN (``...:parameter/a/b`` -> ``/a/b``, ``...:parameter/a`` -> ``a``).
+    GetParameter takes either, but an IAM policy on the parameter's ARN is matched reliably by the name
+    everywhere (an emulator may read an ARN passed as the name as another resource)."""
+    path = arn.split(":parameter", 1)[1]
+    return path if path.count("/") > 1 else path.lstrip("/")
+
+
 def fetch(reference: str, secretsmanager: Any = None, ssm: Any = None) -> Secrets:
     """Every valid secret behind ``reference`` (a Secrets Manager secret ARN or an SSM parameter ARN)."""
     import boto3
 
     if reference.startswith("arn:") and reference.split(":")[2] == "ssm":
         ssm = ssm or boto3.client("ssm")
-        value = ssm.get_parameter(Name=reference, WithDecryption=True)["Parameter"]["Value"]
+        value = ssm.get_parameter(Name=parameter_name(reference), WithDecryption=True)["Parameter"]["Value"]
         return parse_ssm_value(value)
     secretsmanager = secretsmanager or boto3.client("secretsmanager")
     found: Secrets = []

@@ -11,6 +11,7 @@ from localcloud.provisioners import (  # noqa: F401  (registers)
     events,
     iam,
     lambda_,
+    logs,
     secretsmanager,
     sns,
     sqs,

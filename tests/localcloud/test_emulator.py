@@ -67,12 +67,20 @@ def _zip(files: dict[str, str]) -> bytes:
     return buffer.getvalue()
 
 
+def _execution_role(endpoint: str) -> str:
+    """A role for the test function, as AWS (and the emulator with IAM enforcement) requires."""
+    from components.core.iam import LAMBDA_ASSUME_ROLE
+
+    return _client(endpoint, "iam").create_role(RoleName="probe-role",
+                                                AssumeRolePolicyDocument=LAMBDA_ASSUME_ROLE)["Role"]["Arn"]
+
+
 def test_stop_ends_the_emulator_and_its_lambda_workers(tmp_path):
     process = emulator.start(tmp_path / "emulator.log", venv=VENV)
     try:
         lam = _client(process.endpoint, "lambda")
         lam.create_function(FunctionName="hello", Runtime="python3.12", Handler="h.handler",
-                            Role="arn:aws:iam::000000000000:role/r",
+                            Role=_execution_role(process.endpoint),
                             Code={"ZipFile": _zip({"h.py": "def handler(e, c):\n    return 'hi'\n"})})
         assert lam.invoke(FunctionName="hello")["Payload"].read() == b'"hi"'
         workers = _descendants(process.pid)
@@ -96,7 +104,7 @@ def test_handlers_see_only_what_the_aws_runtime_gives_them(tmp_path):
                 "    except ImportError:\n"
                 "        return 'missing'\n")
         lam.create_function(FunctionName="probe", Runtime="python3.12", Handler="h.handler",
-                            Role="arn:aws:iam::000000000000:role/r", Code={"ZipFile": _zip({"h.py": code})})
+                            Role=_execution_role(process.endpoint), Code={"ZipFile": _zip({"h.py": code})})
 
         def probe(module: str) -> str:
             payload = lam.invoke(FunctionName="probe", Payload=f'{{"module": "{module}"}}'.encode())["Payload"]

@@ -134,6 +134,27 @@ def test_rest_api_stage_url_serves_lambda_and_service_routes(out):
     assert api.get_stage(restApiId=out["api"]["id"], stageName="v1")["stageName"] == "v1"
 
 
+def test_authorizer_usage_plan_and_its_key(out):
+    api = boto3.client("apigateway")
+    [authorizer] = api.get_authorizers(restApiId=out["api"]["id"])["items"]
+    assert (authorizer["id"], authorizer["type"]) == (out["auth"]["authorizer_id"], "REQUEST")
+    assert authorizer["identitySource"] == "method.request.header.X-Tenant"
+    plan = api.get_usage_plan(usagePlanId=out["auth"]["plan_id"])
+    assert plan["throttle"] == {"rateLimit": 5.0, "burstLimit": 10}
+    assert (plan["quota"]["limit"], plan["quota"]["period"]) == (100, "DAY")
+    assert plan["apiStages"] == [{"apiId": out["api"]["id"], "stage": "v1"}]
+    keys = api.get_usage_plan_keys(usagePlanId=out["auth"]["plan_id"])["items"]
+    assert [k["id"] for k in keys] == [out["auth"]["key_id"]]
+    assert api.get_api_key(apiKey=out["auth"]["key_id"], includeValue=True)["value"]
+
+
+def test_log_group_with_retention_and_data_sources(out):
+    [group] = boto3.client("logs").describe_log_groups(logGroupNamePrefix=out["logs"]["name"])["logGroups"]
+    assert (group["logGroupName"], group["retentionInDays"]) == (out["logs"]["name"], 7)
+    assert out["where"]["partition"] == "aws" and out["where"]["region"] == "us-east-1"
+    assert out["where"]["account"].isdigit() and len(out["where"]["account"]) == 12
+
+
 def test_gateway_response_replaces_api_gateways_own_error(out):
     response = requests.get(out["api"]["url"] + "/no/such/route", timeout=30)
     assert response.status_code == 404 and response.headers["X-Engine"] == "yes"

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from components.core.function import function_name
 from components.scatter_gather.recipient_list import broker_definition
 
 
@@ -50,22 +51,26 @@ def test_pubsub_wiring_and_least_privilege(build):
     assert mapping["scalingConfig"] == {"maximumConcurrency": 2}
     timer = json.loads(_named(mocks, "ps-machine")["definition"])
     assert timer["States"]["WaitForDeadline"] == {"Type": "Wait", "TimestampPath": "$.deadlineAt", "Next": "Close"}
-    assert timer["States"]["Close"]["Parameters"]["FunctionName"].endswith(":function:ps-close")
+    assert timer["States"]["Close"]["Parameters"]["FunctionName"].endswith(f":function:{function_name('ps-close')}")
 
     api = _actions_on(mocks.policy_statements("ps-api-policy"))
     assert api["sns:Publish"] == ["arn:aws:sns:us-east-1:123456789012:ps-requests"]
     assert api["states:StartExecution"] == ["arn:aws:states:us-east-1:123456789012:stateMachine:ps-machine"]
     assert api["dynamodb:Scan"] == ["arn:aws:dynamodb:us-east-1:123456789012:table/ps-registry"]
-    assert "dynamodb:DeleteItem" not in api
+    # a request that could not be sent out is taken back: its execution stopped, its aggregate removed
+    assert api["dynamodb:DeleteItem"] == ["arn:aws:dynamodb:us-east-1:123456789012:table/ps-aggregates"]
+    assert api["states:StopExecution"] == ["arn:aws:states:us-east-1:123456789012:execution:ps-machine:*"]
+    assert "dynamodb:Scan" in api and "dynamodb:DeleteTable" not in api
     aggregator = _actions_on(mocks.policy_statements("ps-aggregator-policy"))
     assert aggregator["sqs:SendMessage"] == ["arn:aws:sqs:us-east-1:123456789012:ps-replies-dlq"]
     assert aggregator["events:PutEvents"] == [
         "arn:aws:events:us-east-1:123456789012:event-bus/serverless-patterns-unit-ps"]
     assert set(aggregator) == {"dynamodb:GetItem", "dynamodb:UpdateItem", "events:PutEvents", "sqs:SendMessage",
                                "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
-                               "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}
+                               "logs:CreateLogStream", "logs:PutLogEvents"}
     machine = _actions_on(mocks.policy_statements("ps-states-policy"))
-    assert machine == {"lambda:InvokeFunction": ["arn:aws:lambda:us-east-1:123456789012:function:ps-close"]}
+    close_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function_name('ps-close')}"
+    assert machine == {"lambda:InvokeFunction": [close_arn]}
 
     subscription = _named(mocks, "ps-bank-a-subscription")
     assert (subscription["protocol"], subscription["rawMessageDelivery"]) == ("sqs", True)
@@ -78,7 +83,7 @@ def test_pubsub_wiring_and_least_privilege(build):
     topic_arn = "arn:aws:sns:us-east-1:123456789012:ps-requests"
     assert queue_policy["Condition"] == {"ArnEquals": {"aws:SourceArn": topic_arn}}
     item = json.loads(_named(mocks, "ps-bank-a-registration")["item"])
-    bank_arn = "arn:aws:lambda:us-east-1:123456789012:function:bank-a"
+    bank_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function_name('bank-a')}"
     assert item == {"providerId": {"S": "bank-a"}, "functionArn": {"S": bank_arn},
                     "minAmount": {"N": "1000"}, "maxAmount": {"N": "5000"}}
 
@@ -102,15 +107,17 @@ def test_recipient_list_wiring_and_least_privilege(build):
     assert call["ItemProcessor"]["States"]["RequestQuote"]["TimeoutSeconds"] == 7
     machine = _actions_on(mocks.policy_statements("rl-states-policy"))
     assert sorted(machine["lambda:InvokeFunction"]) == [
-        f"arn:aws:lambda:us-east-1:123456789012:function:rl-{n}" for n in ("close", "recipients", "record")]
+        f"arn:aws:lambda:us-east-1:123456789012:function:{function_name(f'rl-{n}')}"
+        for n in ("close", "recipients", "record")]
     invoke_bank = _named(mocks, "rl-bank-b-invoke")
     assert invoke_bank["role"] == "rl-states-role"
     assert _actions_on(json.loads(invoke_bank["policy"])["Statement"]) == {
-        "lambda:InvokeFunction": ["arn:aws:lambda:us-east-1:123456789012:function:bank-b"]}
+        "lambda:InvokeFunction": [f"arn:aws:lambda:us-east-1:123456789012:function:{function_name('bank-b')}"]}
     assert not [d for d in mocks.of_type("aws:sqs/queue:Queue") if d.name.startswith("rl-bank-b-")]
     api = _actions_on(mocks.policy_statements("rl-api-policy"))
-    assert set(api) - {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"} == {
-        "states:StartExecution", "dynamodb:PutItem", "dynamodb:GetItem"}
+    assert set(api) - {"logs:CreateLogStream", "logs:PutLogEvents"} == {
+        "states:StartExecution", "states:StopExecution", "dynamodb:PutItem", "dynamodb:GetItem",
+        "dynamodb:DeleteItem"}
     assert "minAmount" not in json.loads(_named(mocks, "rl-bank-b-registration")["item"])
 
 

@@ -46,7 +46,7 @@ def test_handler_policy_allows_exactly_the_calls_on_exactly_the_tables(build):
     dynamodb = {tuple(s["Resource"]): s["Action"] for s in statements if s["Action"][0].startswith("dynamodb:")}
     assert dynamodb == {
         (_arn("seq-counters"),): ["dynamodb:GetItem", "dynamodb:UpdateItem"],
-        (_arn("seq-keys"),): ["dynamodb:GetItem", "dynamodb:PutItem"],
+        (_arn("seq-keys"),): ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
         (_arn("seq-items"),): ["dynamodb:PutItem"],
     }
     assert not any("*" in a for s in statements for a in s["Action"])

@@ -76,6 +76,8 @@ def test_idempotency_key_sent_five_times_concurrently_returns_one_id(seq, http):
     # a later retry still replays, and says so
     again = send(0)
     assert (again.json()["first"], again.headers.get("Idempotent-Replayed")) == (first, "true")
+    # and the counter moved once: 1 before, 2 ids taken by the one request that was issued
+    assert seq.counter(name) == 3 == last
 
 
 def test_idempotency_key_reused_for_a_different_request_is_refused(seq, http):

@@ -6,12 +6,12 @@ The failure is real: the test points the queue verifier at a bus it cannot reach
 another account), so its PutEvents fails and the message stays on the queue; then it restores the
 configuration. Bounded: the catalog's ingest visibility timeout is 15 s."""
 
-# ruff: noqa: F811  (the shared fixtures are imported from webhook_support and requested by name)
 from __future__ import annotations
 
 import json
 
 import boto3
+import pytest
 
 from tests.e2e.support import wait_until
 from tests.e2e.webhook.support import bus_unreachable
@@ -34,8 +34,12 @@ def _dead_letters(queue_url: str) -> dict[str, dict]:
     return found
 
 
-def test_signed_delivery_is_accepted_at_once_and_published_later(sender, subscriber):
-    payload = {"ref": "refs/heads/main", "note": "façade ✓"}
+@pytest.mark.parametrize("note", [
+    "ascii only",
+    pytest.param("façade ✓", marks=pytest.mark.requires("apigateway-sqs-raw-utf8-body")),
+])
+def test_signed_delivery_is_accepted_at_once_and_published_later(sender, subscriber, note):
+    payload = {"ref": "refs/heads/main", "note": note}
     response, delivery_id = sender.send(SOURCE, payload)
 
     assert response.status_code == 202, response.text
@@ -46,6 +50,7 @@ def test_signed_delivery_is_accepted_at_once_and_published_later(sender, subscri
     assert event["detail"]["webhook"]["mode"] == "storage-first"
 
 
+@pytest.mark.requires("eventbridge-putevents-failure")
 def test_delivery_is_published_after_the_verifier_failed_for_a_while(sender, subscriber, outputs):
     sqs = boto3.client("sqs")
 

@@ -4,6 +4,7 @@ import json
 
 import pytest
 from aws_lambda_powertools import Logger
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 from functions.common.errors import Conflict, HttpError, NotFound, TooManyRequests, Unavailable, error_response
 from functions.common.rest import rest_resolver
@@ -21,7 +22,13 @@ def call():
     @app.post("/things/<name>")
     def fail(name: str) -> dict:
         raise {"conflict": Conflict("already there"), "busy": Unavailable("store did not answer"),
-               "crash": RuntimeError("secret internals at /var/task/x.py")}[name]
+               "crash": RuntimeError("secret internals at /var/task/x.py"),
+               "throttled": ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "m"},
+                                         "ResponseMetadata": {"HTTPStatusCode": 400}}, "UpdateItem"),
+               "sqs-throttled": ClientError({"Error": {"Code": "AWS.SimpleQueueService.RequestThrottled"}}, "Send"),
+               "denied": ClientError({"Error": {"Code": "AccessDeniedException", "Message": "role x"},
+                                      "ResponseMetadata": {"HTTPStatusCode": 400}}, "GetItem"),
+               "down": EndpointConnectionError(endpoint_url="http://internal:1")}[name]
 
     def run(method: str, name: str) -> dict:
         return app.resolve({"path": f"/things/{name}", "httpMethod": method, "headers": {},
@@ -52,6 +59,10 @@ def test_invalid_input_from_any_route_is_a_400_with_message_and_code(call):
     ("conflict", 409, "conflict", None),
     ("busy", 503, "unavailable", "1"),
     ("crash", 500, "internal_error", None),
+    ("throttled", 503, "unavailable", "1"),     # AWS throttled or failed: the caller retries later
+    ("sqs-throttled", 503, "unavailable", "1"),
+    ("down", 503, "unavailable", "1"),
+    ("denied", 500, "internal_error", None),      # a refused call is a bug (a missing permission), not load
 ])
 def test_every_refusal_has_the_same_body_and_retry_after_on_503(call, name, status, code, retry_after):
     response = call("POST", name)
@@ -61,9 +72,11 @@ def test_every_refusal_has_the_same_body_and_retry_after_on_503(call, name, stat
     assert _header(response, "Retry-After") == retry_after
 
 
-def test_an_unexpected_error_leaks_nothing(call):
-    body = call("POST", "crash")["body"]
-    assert "secret internals" not in body and "Traceback" not in body and "/var/task" not in body
+@pytest.mark.parametrize("name", ["crash", "denied", "down"])
+def test_an_unexpected_error_leaks_nothing(call, name):
+    body = call("POST", name)["body"]
+    for secret in ("secret internals", "Traceback", "/var/task", "role x", "internal:1"):
+        assert secret not in body
 
 
 def test_a_path_no_route_serves_is_a_404_with_the_contract_body(call):

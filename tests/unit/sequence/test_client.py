@@ -60,6 +60,9 @@ class ScriptedDynamoDB:
     def transact_write_items(self, **params):
         return self._answer("transact_write_items", params)
 
+    def delete_item(self, **params):
+        return self._answer("delete_item", params)
+
 
 def _client(ddb) -> tuple[SequenceClient, list[float]]:
     slept: list[float] = []
@@ -189,23 +192,58 @@ def test_atomic_idempotent_retry_replays_without_incrementing():
     assert "update_item" not in ddb.calls
 
 
-def test_atomic_lost_key_race_answers_with_the_winners_ids():
-    ddb = ScriptedDynamoDB(
-        get_item=[{}, _key_record(11, 11, fingerprint(1, None))],
-        update_item=[{"Attributes": {"value": {"N": "12"}}}],
-        put_item=[_error("ConditionalCheckFailedException", "PutItem")],
-    )
+def test_atomic_keyed_request_claims_the_key_then_moves_the_counter_then_completes_the_claim():
+    ddb = ScriptedDynamoDB(get_item=[{}], put_item=[{}],
+                           update_item=[{"Attributes": {"value": {"N": "12"}}}, {}])
     client, _ = _client(ddb)
     ids = client.next("tix", idempotency_key="k")
-    assert (ids.first, ids.replayed) == (11, True)  # 12 becomes a gap, as atomic mode allows
+    assert (ids.first, ids.last, ids.replayed) == (12, 12, False)
+    claim = ddb.calls["put_item"][0]
+    assert claim["Item"]["status"] == {"S": "in-progress"} and claim["Item"]["key"] == {"S": "tix#k"}
+    assert claim["Item"]["expires_at"] == {"N": str(NOW + 30)}  # a dead holder's claim frees itself
+    assert claim["ConditionExpression"] == "attribute_not_exists(#k) OR #exp < :now"
+    completed = ddb.calls["update_item"][1]
+    assert completed["ExpressionAttributeValues"][":first"] == {"N": "12"}
+    assert completed["ExpressionAttributeValues"][":exp"] == {"N": str(NOW + CONFIG.key_ttl_seconds)}
+    assert "REMOVE #s" in completed["UpdateExpression"]
+
+
+def test_a_copy_finding_the_key_claimed_waits_for_the_holders_ids_and_takes_no_number():
+    in_progress = _key_record(0, 0, fingerprint(1, None))
+    in_progress["Item"]["status"] = {"S": "in-progress"}
+    ddb = ScriptedDynamoDB(get_item=[{}, in_progress, _key_record(11, 11, fingerprint(1, None))],
+                           put_item=[_error("ConditionalCheckFailedException", "PutItem")])
+    client, slept = _client(ddb)
+    ids = client.next("tix", idempotency_key="k")
+    assert (ids.first, ids.replayed) == (11, True)
+    assert "update_item" not in ddb.calls and len(slept) == 1  # the counter never moved for this copy
+
+
+def test_a_copy_that_waits_too_long_is_told_to_retry():
+    in_progress = _key_record(0, 0, fingerprint(1, None))
+    in_progress["Item"]["status"] = {"S": "in-progress"}
+    ddb = ScriptedDynamoDB(get_item=[{}] + [in_progress] * 12,
+                           put_item=[_error("ConditionalCheckFailedException", "PutItem")])
+    client, _ = _client(ddb)
+    with pytest.raises(Contention, match="being processed"):
+        client.next("tix", idempotency_key="k")
+
+
+def test_a_failed_increment_frees_the_key_for_the_retry():
+    ddb = ScriptedDynamoDB(get_item=[{}], put_item=[{}], delete_item=[{}],
+                           update_item=[_error("ProvisionedThroughputExceededException", "UpdateItem")])
+    client, _ = _client(ddb)
+    with pytest.raises(ClientError):
+        client.next("tix", idempotency_key="k")
+    assert ddb.calls["delete_item"][0]["Key"] == {"key": {"S": "tix#k"}}
 
 
 def test_key_reused_for_another_request_is_refused_and_expired_keys_are_ignored():
     client, _ = _client(ScriptedDynamoDB(get_item=[_key_record(1, 1, "other")]))
     with pytest.raises(IdempotencyKeyReused):
         client.next("tix", idempotency_key="k")
-    ddb = ScriptedDynamoDB(get_item=[_key_record(1, 1, "other", expires_at=NOW - 1)],
-                           update_item=[{"Attributes": {"value": {"N": "30"}}}], put_item=[{}])
+    ddb = ScriptedDynamoDB(get_item=[_key_record(1, 1, "other", expires_at=NOW - 1)], put_item=[{}],
+                           update_item=[{"Attributes": {"value": {"N": "30"}}}, {}])
     client, _ = _client(ddb)
     assert client.next("tix", idempotency_key="k").first == 30
 

@@ -105,3 +105,10 @@ def test_entry_failing_every_attempt_raises_and_is_never_success():
     client = FakeEvents([FAILED, FAILED, FAILED])
     with pytest.raises(PublishFailed, match="PutEvents failed 3 times; last: InternalFailure: try again"):
         put_event(client, "bus", {"Source": "webhook.x"}, sleep=lambda s: None)
+
+
+def test_ssm_parameter_names_from_arns():
+    from functions.webhook.secrets import parameter_name
+
+    assert parameter_name("arn:aws:ssm:us-east-1:123456789012:parameter/acme-secret") == "acme-secret"
+    assert parameter_name("arn:aws:ssm:us-east-1:123456789012:parameter/webhooks/acme") == "/webhooks/acme"

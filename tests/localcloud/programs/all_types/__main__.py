@@ -122,6 +122,18 @@ deployment = aws.apigateway.Deployment("deployment", rest_api=api.id, opts=pulum
     depends_on=[method, integration, send_method, send_integration, send_response, send_integration_response,
                 missing]))
 stage = aws.apigateway.Stage("stage", rest_api=api.id, deployment=deployment.id, stage_name="v1")
+gate = aws.apigateway.Authorizer("gate", rest_api=api.id, type="REQUEST", authorizer_uri=fn.invoke_arn,
+                                 identity_source="method.request.header.X-Tenant", authorizer_result_ttl_in_seconds=0)
+plan = aws.apigateway.UsagePlan(
+    "plan", api_stages=[aws.apigateway.UsagePlanApiStageArgs(api_id=api.id, stage=stage.stage_name)],
+    throttle_settings=aws.apigateway.UsagePlanThrottleSettingsArgs(rate_limit=5, burst_limit=10),
+    quota_settings=aws.apigateway.UsagePlanQuotaSettingsArgs(limit=100, period="DAY"))
+key = aws.apigateway.ApiKey("partner")
+plan_key = aws.apigateway.UsagePlanKey("partner-plan", key_id=key.id, key_type="API_KEY", usage_plan_id=plan.id)
+logs = aws.cloudwatch.LogGroup("echo-logs", name=f"/aws/lambda/engine-test-{uuid.uuid4().hex[:8]}",
+                               retention_in_days=7)
+where = {"region": aws.get_region_output().region, "partition": aws.get_partition_output().partition,
+         "account": aws.get_caller_identity_output().account_id}
 
 pulumi.export("table", {"name": table.name, "arn": table.arn, "stream_arn": table.stream_arn})
 pulumi.export("role", {"name": role.name, "arn": role.arn, "policy_id": policy.id})
@@ -135,3 +147,6 @@ pulumi.export("events", {"bus_name": bus.name, "bus_arn": bus.arn, "rule_arn": r
                          "target_id": target.target_id})
 pulumi.export("api", {"id": api.id, "execution_arn": api.execution_arn, "url": stage.invoke_url,
                       "stage_execution_arn": stage.execution_arn})
+pulumi.export("auth", {"authorizer_id": gate.id, "plan_id": plan.id, "key_id": key.id, "plan_key_id": plan_key.id})
+pulumi.export("logs", {"name": logs.name, "arn": logs.arn})
+pulumi.export("where", where)
