@@ -21,17 +21,18 @@ the ini file), else pytest's rootdir. The stack name is ``$PULUMI_STACK``, else 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from pathlib import Path
 
 import pytest
 
+from localcloud import provision
 from localcloud.capabilities import missing_capabilities
 from localcloud.deploy import check_project, deploy, destroy
 from localcloud.errors import LocalCloudError, one_line
 from localcloud.session import CloudStack, cloud
-from localcloud.target import Target
+from localcloud.target import Target, resolve_target
 
 MARKER = "requires(capability): skip where the target lacks this capability (localcloud/capabilities.py)"
 
@@ -64,12 +65,34 @@ def stack_name(config: pytest.Config) -> str:
     return os.environ.get("PULUMI_STACK") or str(config.getini("cloud_stack_name") or "test")
 
 
+def _terminal(config: pytest.Config) -> Callable[[str], None]:
+    """Lines for the user's terminal from inside a fixture, past output capture: the first session
+    provisions the emulator, which takes a while, and should say so."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+
+    def say(line: str) -> None:
+        if reporter is None:
+            return
+        uncaptured: AbstractContextManager[object] = (
+            capture.global_and_fixture_disabled() if capture is not None else nullcontext()
+        )
+        with uncaptured:
+            reporter.write_line(f"serverless-patterns: {line}")
+
+    return say
+
+
 @pytest.fixture(scope="session")
 def cloud_target(pytestconfig: pytest.Config) -> Iterator[Target]:
     """A reachable target for the session, with boto3 in this process pointed at it."""
     with ExitStack() as stack:
         try:
-            target, _ = stack.enter_context(cloud(stack_dir(pytestconfig) / ".localcloud" / "test-emulator.log"))
+            venv = None
+            if resolve_target().kind == "embedded":
+                venv = provision.ensure_emulator_venv(say=_terminal(pytestconfig))
+            log = stack_dir(pytestconfig) / ".localcloud" / "test-emulator.log"
+            target, _ = stack.enter_context(cloud(log, venv=venv))
         except LocalCloudError as exc:
             pytest.fail(f"no cloud for this session: {one_line(exc)}", pytrace=False)
         yield target

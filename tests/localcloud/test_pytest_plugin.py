@@ -103,6 +103,20 @@ def test_the_session_emulator_stops_when_tests_fail_or_are_interrupted(pytester,
     assert not emulator.is_healthy(endpoint, timeout=0.5)
 
 
+def test_first_session_says_it_provisions_and_an_unusable_emulator_is_one_line(pytester, no_target, monkeypatch):
+    """Into an empty cache, with a builder that makes a virtualenv without MiniStack in it."""
+    monkeypatch.setenv(provision.CACHE_VARIABLE, str(pytester.path / "cache"))
+    monkeypatch.setattr(provision, "build_emulator_venv", lambda staging, requirements: staging.mkdir())
+    pytester.makepyfile(test_session="def test_needs_the_cloud(cloud_target):\n    pass\n")
+    result = pytester.runpytest_inprocess()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([
+        "serverless-patterns: first use: provisioning MiniStack * into *cache*",
+        "*no cloud for this session: MiniStack is not installed in *",
+    ])
+    assert "Traceback" not in result.stdout.str()
+
+
 def test_cloud_stack_gives_clients_and_urls_for_its_endpoint():
     from localcloud.session import CloudStack
 
