@@ -1,12 +1,16 @@
 # The two commands: `make up` (run it) and `make test` (test it). Both set up everything they need.
+# They use the package's own console script, `serverless-patterns`, as any user of the package does.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
-EMULATOR_VENV := .venv-emulator
 PY := $(VENV)/bin/python
+CLI := $(VENV)/bin/serverless-patterns
 
 .PHONY: setup up down status test test-unit test-components test-e2e bench lint clean
 
-setup: $(VENV)/.installed $(EMULATOR_VENV)/.installed
+# The project's virtualenv, then the emulator's (MiniStack pinned in localcloud/emulator-requirements.txt,
+# in its own virtualenv in the user cache, built once per MiniStack version: localcloud/provision.py).
+setup: $(VENV)/.installed
+	@$(CLI) setup
 
 # The project's virtualenv; refreshed whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -15,25 +19,14 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
-# The emulator's virtualenv plays the Lambda Python runtime: boto3 only, because MiniStack runs
-# handlers with this interpreter. MiniStack itself (it pins botocore exactly) goes into a --target
-# folder that only its launcher puts on sys.path (see localcloud/emulator.py).
-$(EMULATOR_VENV)/.installed: emulator-requirements.txt
-	rm -rf $(EMULATOR_VENV)
-	$(PYTHON) -m venv $(EMULATOR_VENV)
-	$(EMULATOR_VENV)/bin/pip install --quiet --disable-pip-version-check boto3
-	$(EMULATOR_VENV)/bin/pip install --quiet --disable-pip-version-check --no-warn-conflicts --target $(EMULATOR_VENV)/ministack \
-		-r emulator-requirements.txt
-	touch $@
-
 up: setup
-	$(PY) -m localcloud up
+	$(CLI) up --demo
 
 down:
-	@if [ -x $(PY) ]; then $(PY) -m localcloud down; else echo "nothing to stop"; fi
+	@if [ -x $(CLI) ]; then $(CLI) down; else echo "nothing to stop"; fi
 
 status: setup
-	$(PY) -m localcloud status
+	$(CLI) status
 
 test: setup
 	$(PY) -m pytest
@@ -51,5 +44,6 @@ lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 
+# The emulator's virtualenv is shared by every project of the user; `serverless-patterns status` shows where.
 clean: down
-	rm -rf $(VENV) $(EMULATOR_VENV) .build .localcloud
+	rm -rf $(VENV) .build .localcloud

@@ -28,7 +28,7 @@ def measure(runs: int = 5) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(runs):
             began = time.perf_counter()
-            process = emulator.start(Path(tmp) / f"e{i}.log", venv=ROOT / ".venv-emulator")
+            process = emulator.start(Path(tmp) / f"e{i}.log")
             starts.append(time.perf_counter() - began)
             try:
                 result = deploy(ROOT, Target("embedded", process.endpoint), driver="engine")

@@ -134,7 +134,7 @@ def chart(result: dict[str, Any], path: Path) -> None:
 
 def main() -> None:
     os.environ.setdefault("SERVERLESS_PATTERNS_BUILD_DIR", str(ROOT / ".build"))
-    with cloud(ROOT / ".localcloud" / "bench-priority-emulator.log", venv=ROOT / ".venv-emulator") as (target, process):
+    with cloud(ROOT / ".localcloud" / "bench-priority-emulator.log") as (target, process):
         endpoint = target.endpoint
         outputs = deploy(ROOT / "benchmarks" / "programs" / "priority", target, stack="bench").outputs
         scenarios = {}

@@ -77,7 +77,7 @@ def measure(endpoint: str | None, outputs: dict[str, Any]) -> dict[str, Any]:
 
 def run_embedded(cap: int) -> dict[str, Any]:
     log = ROOT / ".localcloud" / f"bench-scatter-{cap}.log"
-    with cloud(log, venv=ROOT / ".venv-emulator", lambda_concurrency=cap) as (target, _):
+    with cloud(log, lambda_concurrency=cap) as (target, _):
         outputs = deploy(PROGRAM, target, stack="bench", driver="engine").outputs
         return measure(target.endpoint, outputs)
 

@@ -194,7 +194,7 @@ def chart(data: dict[str, Any], path: Path) -> None:
 
 
 def main() -> None:
-    with cloud(RESULTS / "sequence-emulator.log", venv=ROOT / ".venv-emulator") as (target, _):
+    with cloud(RESULTS / "sequence-emulator.log") as (target, _):
         data = measure(target)
     (RESULTS / "sequence-emulator.log").unlink(missing_ok=True)
     (RESULTS / "sequence.json").write_text(json.dumps(data, indent=2) + "\n")

@@ -280,7 +280,7 @@ def main() -> dict:
         data["target"] = "AWS_ENDPOINT_URL"
         data["deployed"] = deployed(endpoint)
     else:
-        with tempfile.TemporaryDirectory() as tmp, cloud(Path(tmp) / "emulator.log", venv=ROOT / ".venv-emulator") as (
+        with tempfile.TemporaryDirectory() as tmp, cloud(Path(tmp) / "emulator.log") as (
             target, process
         ):
             data["target"] = "embedded emulator"

@@ -1,7 +1,7 @@
-"""One ``deploy(...)`` entry, two drivers.
+"""One ``deploy(...)`` entry, two drivers (and ``destroy(...)`` for the one that can delete).
 
 - ``cli``: the Pulumi CLI is on PATH -> Automation API ``up`` on a local file backend, with the aws
-  provider pointed at the target endpoint (:mod:`localcloud.automation`).
+  provider pointed at the target endpoint, state kept per emulator (:mod:`localcloud.automation`).
 - ``engine``: no CLI -> the local engine (:mod:`localcloud.engine`) runs the same program under the
   SDK's mock runtime and creates each resource through boto3; it runs in a child process because
   the Pulumi runtime settings are process-global. It needs an endpoint and a fresh (or reset) one.
@@ -21,12 +21,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import yaml
+
+from localcloud.errors import LocalCloudError, one_line
 from localcloud.target import Target
 
 Driver = Literal["auto", "cli", "engine"]
+FAILURE_PREFIX = "deploy failed:"  # how the engine process reports a failure it understood
 
 
-class DeployFailed(RuntimeError):
+class DeployFailed(LocalCloudError):
     """The deployment did not complete; the message carries the driver's own explanation."""
 
 
@@ -54,27 +58,73 @@ def choose_driver(target: Target, driver: Driver = "auto") -> str:
     return driver
 
 
+def check_project(project_dir: Path, fix: str = "point at the directory of your Pulumi project") -> None:
+    """Fail early, with the fix, when ``project_dir`` holds no Python Pulumi project."""
+    settings = project_dir / "Pulumi.yaml"
+    if not settings.is_file():
+        raise DeployFailed(f"no Pulumi.yaml in {project_dir}: {fix}")
+    try:
+        runtime = (yaml.safe_load(settings.read_text()) or {}).get("runtime")
+    except yaml.YAMLError as exc:
+        raise DeployFailed(f"{settings} is not valid YAML: {one_line(exc)}") from exc
+    name = runtime.get("name") if isinstance(runtime, dict) else runtime
+    if name != "python":
+        raise DeployFailed(f"{settings} declares runtime {name!r}; only Python programs (runtime: python) deploy here")
+
+
 def deploy(
     project_dir: Path,
     target: Target,
     stack: str = "local",
     driver: Driver = "auto",
-    state_dir: Path | None = None,
+    local_dir: Path | None = None,
     on_output: Callable[[str], Any] = lambda line: None,
 ) -> DeployResult:
-    """Deploy the Pulumi program in ``project_dir`` to ``target``; return its stack outputs."""
+    """Deploy the Pulumi program in ``project_dir`` to ``target``; return its stack outputs.
+
+    ``local_dir`` (default ``<project_dir>/.localcloud``) holds the CLI driver's state.
+    """
+    check_project(project_dir)
     chosen = choose_driver(target, driver)
     started = time.monotonic()
     if chosen == "cli":
         from localcloud import automation
 
-        outputs = automation.up(
-            project_dir, target, stack, state_dir or project_dir / ".localcloud" / "state", on_output
-        )
+        outputs = automation.up(project_dir, target, stack, local_dir or project_dir / ".localcloud", on_output)
         return DeployResult(outputs, chosen, time.monotonic() - started)
     assert target.endpoint is not None
     outputs, resources = _run_engine(project_dir, target, stack)
     return DeployResult(outputs, chosen, time.monotonic() - started, resources)
+
+
+def destroy(
+    project_dir: Path,
+    target: Target,
+    stack: str = "local",
+    local_dir: Path | None = None,
+    on_output: Callable[[str], Any] = lambda line: None,
+) -> str:
+    """Undo :func:`deploy` on an emulator target; returns what was done, in words.
+
+    The embedded emulator's state is simply forgotten (stopping the emulator deletes everything).
+    On another endpoint the CLI driver destroys the stack; the local engine keeps no state and
+    cannot delete. Real AWS is refused: that is ``pulumi destroy``, run by its owner.
+    """
+    from localcloud import automation
+
+    local_dir = local_dir or project_dir / ".localcloud"
+    plan = automation.state_plan(target, local_dir)
+    if target.kind == "embedded":
+        automation.discard(plan)
+        return "its deployment state is discarded"
+    if target.kind == "aws":
+        raise DeployFailed("down never destroys a real AWS stack; run `pulumi destroy` in the project yourself")
+    if not pulumi_cli_available():
+        return (f"nothing destroyed at {target.endpoint}: the local engine keeps no state and cannot delete "
+                "(up resets a MiniStack endpoint before it deploys; restart LocalStack to empty it)")
+    if automation.destroy(project_dir, target, stack, local_dir, on_output):
+        return f"stack {stack!r} destroyed at {target.endpoint} and its state removed"
+    return f"no stack {stack!r} recorded for {target.endpoint}; nothing to destroy"
 
 
 def _run_engine(project_dir: Path, target: Target, stack: str) -> tuple[dict[str, Any], list]:
@@ -90,8 +140,11 @@ def _run_engine(project_dir: Path, target: Target, stack: str) -> tuple[dict[str
         ]
         result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=project_dir)
         if result.returncode != 0:
-            detail = result.stderr.strip().splitlines()
-            message = next((line for line in reversed(detail) if line.startswith("deploy failed:")), None)
-            raise DeployFailed(message or "the local engine failed:\n" + "\n".join(detail[-30:]))
+            detail = [line for line in result.stderr.strip().splitlines() if line.strip()]
+            reported = next((line for line in reversed(detail) if line.startswith(FAILURE_PREFIX)), None)
+            if reported:
+                raise DeployFailed(reported[len(FAILURE_PREFIX):].strip())
+            last = one_line(detail[-1]) if detail else f"exit code {result.returncode}, no output"
+            raise DeployFailed(f"the local engine stopped unexpectedly: {last}")
         data = json.loads(outputs_file.read_text())
     return data["outputs"], [tuple(r) for r in data["resources"]]

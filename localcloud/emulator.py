@@ -1,11 +1,11 @@
 """Control of the embedded emulator (MiniStack) as a child process bound to 127.0.0.1.
 
-The emulator's virtualenv (``.venv-emulator``) plays the AWS Lambda Python runtime: it holds boto3
-and nothing else, and MiniStack's local executor runs every handler with that interpreter. MiniStack
-itself (which pins botocore exactly) lives in ``.venv-emulator/ministack``, installed with
-``pip --target`` and put on ``sys.path`` by the launcher only, so handlers cannot see it. A handler
-therefore imports exactly what it would on AWS (stdlib + boto3) plus its archive and layers, and a
-packaging mistake fails here as it would there.
+The emulator's virtualenv (provisioned on first use in the user cache, :mod:`localcloud.provision`)
+plays the AWS Lambda Python runtime: it holds boto3 and nothing else, and MiniStack's local executor
+runs every handler with that interpreter. MiniStack itself (which pins botocore exactly) lives in
+its ``ministack`` folder, installed with ``pip --target`` and put on ``sys.path`` by the launcher
+only, so handlers cannot see it. A handler therefore imports exactly what it would on AWS (stdlib +
+boto3) plus its archive and layers, and a packaging mistake fails here as it would there.
 """
 
 from __future__ import annotations
@@ -20,8 +20,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import asdict, dataclass
+import uuid
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from localcloud import provision
+from localcloud.errors import LocalCloudError
 
 HEALTH_PATH = "/_ministack/health"
 IAM_VARIABLE = "SERVERLESS_PATTERNS_IAM"  # "off" runs the emulator without IAM enforcement
@@ -31,7 +35,7 @@ _LAUNCHER = "import sys; sys.path.insert(0, sys.argv.pop(1)); sys.argv[0] = 'min
 RESET_PATH = "/_ministack/reset"
 
 
-class EmulatorError(RuntimeError):
+class EmulatorError(LocalCloudError):
     """The emulator could not be started, reached or stopped."""
 
 
@@ -40,11 +44,6 @@ def free_loopback_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def default_emulator_venv() -> Path:
-    """Where the emulator's own virtualenv lives (``EMULATOR_VENV`` overrides)."""
-    return Path(os.environ.get("EMULATOR_VENV", Path.cwd() / ".venv-emulator"))
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
@@ -58,13 +57,22 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
         pass
 
 
+def _new_instance() -> str:
+    return uuid.uuid4().hex
+
+
 @dataclass
 class EmulatorProcess:
-    """A running emulator: enough to reach it, and to stop it from another process."""
+    """A running emulator: enough to reach it, and to stop it from another process.
+
+    ``instance`` names the emulator's current contents: new at every start and every reset, so
+    deployment state recorded for an older one is never taken for this one's.
+    """
 
     pid: int
     port: int
     log_path: str
+    instance: str = field(default_factory=_new_instance)
 
     @property
     def endpoint(self) -> str:
@@ -93,6 +101,11 @@ class EmulatorProcess:
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the emulator and every process it started (its Lambda workers)."""
         stop_process_group(self.pid, timeout)
+
+    def reset(self) -> None:
+        """Wipe every resource; the emulator becomes a new instance."""
+        reset(self.endpoint)
+        self.instance = _new_instance()
 
 
 def stop_process_group(pid: int, timeout: float = 10.0) -> None:
@@ -151,15 +164,15 @@ def start(
 
     ``detached=False`` ties the emulator to this process: the kernel stops it when this process
     dies, even by SIGKILL, so a test run leaves no orphan. ``detached=True`` keeps it running after
-    this process exits (``make up``); stop it with :meth:`EmulatorProcess.stop`.
+    this process exits (``serverless-patterns up``); stop it with :meth:`EmulatorProcess.stop`.
+    Without ``venv``, the emulator's virtualenv in the user cache is used, provisioned if needed.
     """
-    venv = venv or default_emulator_venv()
+    venv = venv or provision.ensure_emulator_venv()
     python, library = venv / "bin" / "python", venv / "ministack"
     if not python.exists() or not (library / "ministack").is_dir():
         raise EmulatorError(
-            f"MiniStack is not installed in {venv}; `make setup` creates it "
-            f"(python -m venv {venv}; {venv}/bin/pip install boto3; "
-            f"{venv}/bin/pip install --target {library} -r emulator-requirements.txt)"
+            f"MiniStack is not installed in {venv}; leave the virtualenv unspecified and it is "
+            f"provisioned in {provision.emulator_venv_path()} (`serverless-patterns setup`)"
         )
     port = port or free_loopback_port()
     env = {
@@ -195,8 +208,8 @@ def start(
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise EmulatorError(
-                f"MiniStack exited with code {proc.returncode} while starting; see {log_path}:\n"
-                + _tail(log_path)
+                f"MiniStack exited with code {proc.returncode} while starting ({_tail(log_path, 1) or 'no output'}); "
+                f"full log: {log_path}"
             )
         if is_healthy(emulator.endpoint, timeout=1.0):
             return emulator

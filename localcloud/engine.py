@@ -17,6 +17,7 @@ import os
 import runpy
 import sys
 import threading
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,8 @@ import yaml
 from pulumi.runtime.stack import wait_for_rpcs
 from pulumi.runtime.sync_await import _sync_await
 
+from localcloud.deploy import FAILURE_PREFIX
+from localcloud.errors import one_line
 from localcloud.inputs import plain
 from localcloud.provisioners import CREATORS, Cloud
 
@@ -53,11 +56,10 @@ class EngineMocks(pulumi.runtime.Mocks):
             return f"{args.name}-provider", dict(args.inputs)
         creator = CREATORS.get(args.typ)
         if creator is None:
-            supported = ", ".join(sorted(CREATORS))
             raise UnsupportedResourceError(
-                f"the local engine cannot create {args.typ} (resource {args.name!r}); "
-                f"supported types: {supported}. "
-                "Deploy with the Pulumi CLI, or add a creator in localcloud/provisioners/"
+                f"the local engine cannot create {args.typ} (resource {args.name!r}): it creates only the "
+                f"{len(CREATORS)} resource types these components use (localcloud/provisioners/); "
+                "deploy this program with the Pulumi CLI on PATH, or keep that resource out of the stack you test"
             )
         inputs = plain(dict(args.inputs))
         try:
@@ -87,8 +89,19 @@ class EngineMocks(pulumi.runtime.Mocks):
         raise UnsupportedResourceError(f"the local engine cannot answer the data source {args.token}")
 
 
+def project_settings(project_dir: Path) -> dict[str, Any]:
+    return yaml.safe_load((project_dir / "Pulumi.yaml").read_text()) or {}
+
+
 def project_name(project_dir: Path) -> str:
-    return yaml.safe_load((project_dir / "Pulumi.yaml").read_text())["name"]
+    return project_settings(project_dir)["name"]
+
+
+def program_path(project_dir: Path) -> Path:
+    """The program's entry file: ``__main__.py`` of the project, or of the folder ``main:`` names."""
+    main = project_settings(project_dir).get("main")
+    path = project_dir / main if isinstance(main, str) else project_dir
+    return path if path.suffix == ".py" else path / "__main__.py"
 
 
 def stack_config(project_dir: Path, stack: str) -> dict[str, str]:
@@ -121,11 +134,12 @@ def run_program(
     pulumi.runtime.set_mocks(mocks, project=project_name(project_dir), stack=stack, preview=False)
     all_config = {**stack_config(project_dir, stack), **(config or {})}
     pulumi.runtime.set_all_config(all_config)
-    sys.path.insert(0, str(project_dir))
+    program = program_path(project_dir)
+    sys.path.insert(0, str(program.parent))
     previous_dir = Path.cwd()
     os.chdir(project_dir)
     try:
-        runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+        runpy.run_path(str(program), run_name="__main__")
         _sync_await(wait_for_rpcs())
         root = pulumi.runtime.get_root_resource()
         outputs = {
@@ -135,6 +149,17 @@ def run_program(
     finally:
         os.chdir(previous_dir)
     return plain(outputs), mocks.created
+
+
+def program_failure(exc: BaseException, project_dir: Path) -> str:
+    """``the program raised ValueError: ... (__main__.py, line 7)``: the innermost line of the project."""
+    root = project_dir.resolve()
+    where = ""
+    for frame in traceback.extract_tb(exc.__traceback__):
+        path = Path(frame.filename).resolve()
+        if path.is_file() and path.is_relative_to(root) and "site-packages" not in path.parts:  # not its .venv
+            where = f" ({path.relative_to(root)}, line {frame.lineno})"
+    return f"the program raised {type(exc).__name__}: {one_line(exc)}{where}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,7 +172,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         outputs, created = run_program(args.project_dir, args.endpoint, args.stack)
     except (UnsupportedResourceError, DeployError) as exc:
-        print(f"deploy failed: {exc}", file=sys.stderr)
+        print(f"{FAILURE_PREFIX} {one_line(exc)}", file=sys.stderr)
+        return 2
+    except SystemExit as exc:
+        print(f"{FAILURE_PREFIX} the program exited with code {exc.code}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # the user's program raised: say what and where, in one line
+        traceback.print_exc()
+        print(f"{FAILURE_PREFIX} {program_failure(exc, args.project_dir)}", file=sys.stderr)
         return 2
     args.outputs_file.write_text(json.dumps({"outputs": outputs, "resources": created}, default=str))
     return 0

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from localcloud.errors import LocalCloudError
+
 TARGET_VARIABLE = "SERVERLESS_PATTERNS_TARGET"
 
 # Services the catalog's resources and handlers call; each gets the endpoint in provider config.
@@ -24,15 +26,19 @@ AWS_SERVICES = (
 _AWS_INVOKE_URL = re.compile(r"^https://(?P<api>[a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com/(?P<stage>[^/]+)")
 
 
-class TargetError(ValueError):
+class TargetError(LocalCloudError, ValueError):
     """The environment asks for a target that cannot be used as configured."""
 
 
 @dataclass(frozen=True)
 class Target:
+    """Where to deploy. ``instance``: for the embedded emulator, which of its lives (see
+    :class:`localcloud.emulator.EmulatorProcess`), so deployment state follows the emulator."""
+
     kind: Literal["embedded", "endpoint", "aws"]
     endpoint: str | None = None
     region: str = "us-east-1"
+    instance: str = ""
 
     @property
     def is_emulated(self) -> bool:

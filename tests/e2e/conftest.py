@@ -1,34 +1,27 @@
-"""One deployment of the whole catalog per test session, shared by every e2e test."""
+"""One deployment of the whole catalog per test session, shared by every e2e test: the pytest
+plugin's ``cloud_stack`` (the rootdir's Pulumi program, as any user's stack is deployed)."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
 
-from localcloud.deploy import deploy
 from localcloud.http import retrying_session, signed_session
-from localcloud.target import Target, reachable_url
-from tests.conftest import ROOT
+from localcloud.session import CloudStack
+from localcloud.target import Target
 
 
 @pytest.fixture(scope="session")
-def catalog(cloud_target: Target) -> dict[str, Any]:
+def catalog(cloud_stack: CloudStack) -> dict[str, Any]:
     """The catalog's stack outputs, deployed once to the session's target."""
-    result = deploy(ROOT, cloud_target, stack=os.environ.get("PULUMI_STACK", "e2e"),
-                    state_dir=ROOT / ".localcloud" / "e2e-state")
-    return result.outputs
+    return cloud_stack.outputs
 
 
 @pytest.fixture(scope="session")
-def api_url(cloud_target: Target):
+def api_url(cloud_stack: CloudStack):
     """Turn a pattern's exported API URL into one this process can reach on the target."""
-
-    def url(exported: str) -> str:
-        return reachable_url(exported, cloud_target.endpoint)
-
-    return url
+    return cloud_stack.url
 
 
 @pytest.fixture(scope="session")

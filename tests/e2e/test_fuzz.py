@@ -62,9 +62,9 @@ def _check(response: Any, where: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def routes(catalog, missing) -> list[tuple[str, str, str]]:
+def routes(catalog, cloud_missing_capabilities) -> list[tuple[str, str, str]]:
     """Every route; the direct API Gateway -> DynamoDB route only where the target serves it."""
-    found = catalog_routes(catalog)
+    found, missing = catalog_routes(catalog), cloud_missing_capabilities
     if "apigateway-v1-service-integrations" in missing:
         print(f"fuzz: /direct/ routes left out: {missing['apigateway-v1-service-integrations']}")
         found = [route for route in found if not route[2].startswith("/direct/")]

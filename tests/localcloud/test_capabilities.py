@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from localcloud.capabilities import identify, missing_capabilities
 from localcloud.target import Target
-from tests.capabilities import identify, missing_capabilities
 
 
 @contextmanager

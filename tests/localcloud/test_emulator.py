@@ -15,10 +15,15 @@ from pathlib import Path
 import boto3
 import pytest
 
-from localcloud import emulator
+from localcloud import emulator, provision
 from tests.conftest import ROOT
 
-VENV = ROOT / ".venv-emulator"
+VENV = provision.emulator_venv_path()  # in the user cache; the fixture below provisions it if needed
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _provisioned() -> None:
+    provision.ensure_emulator_venv()
 
 
 def _gone(pid: int, timeout: float = 15.0) -> bool:
@@ -141,6 +146,8 @@ def test_state_file_round_trip(tmp_path):
     state.save(tmp_path / "s.json")
     assert emulator.EmulatorProcess.load(tmp_path / "s.json") == state
     assert emulator.EmulatorProcess.load(tmp_path / "missing.json") is None
+    (tmp_path / "old.json").write_text('{"pid": 1, "port": 2, "log_path": "x"}')  # written before instances
+    assert emulator.EmulatorProcess.load(tmp_path / "old.json").instance
 
 
 def test_emulator_dies_with_the_process_that_started_it(tmp_path):
@@ -166,8 +173,22 @@ def test_emulator_dies_with_the_process_that_started_it(tmp_path):
 
 
 def test_missing_emulator_venv_is_a_clear_error(tmp_path):
-    with pytest.raises(emulator.EmulatorError, match="MiniStack is not installed"):
+    with pytest.raises(emulator.EmulatorError, match="MiniStack is not installed") as raised:
         emulator.start(tmp_path / "log", venv=tmp_path / "no-venv")
+    assert "\n" not in str(raised.value) and "serverless-patterns setup" in str(raised.value)
+
+
+def test_reset_makes_a_new_instance(tmp_path):
+    """Deployment state is keyed by the instance: a reset emulator must not look like the old one."""
+    process = emulator.start(tmp_path / "emulator.log", venv=VENV)
+    try:
+        before = process.instance
+        process.reset()
+        assert process.instance != before and len(process.instance) == 32
+        process.save(tmp_path / "state.json")
+        assert emulator.EmulatorProcess.load(tmp_path / "state.json") == process
+    finally:
+        process.stop()
 
 
 def test_reset_of_an_unreachable_endpoint_is_a_clear_error():
