@@ -74,7 +74,7 @@ pulumi.export("sequence", sequence.outputs)
 
 # Scatter-gather: both variants, with the same demonstration banks registered with each. Small amounts
 # also reach a slow bank (slower than the deadline) and a failing one; large amounts reach three more, one of
-# them two seconds behind the others.
+# them a second behind the others.
 
 SCATTER_DEADLINE = 6
 # Queue-driven Lambdas at most 2 at a time each: the embedded emulator runs only 8 Lambdas at once, and every
@@ -92,7 +92,7 @@ banks = [  # (id, base rate, delay seconds, failure, min amount, max amount)
     ("bank-flaky", 3.5, 0, "core banking system unavailable", None, 999_999),
     ("bank-jumbo-1", 4.1, 0, "", 1_000_000, None),
     ("bank-jumbo-2", 4.2, 0, "", 1_000_000, None),
-    ("bank-jumbo-3", 4.3, 2, "", 1_000_000, None),  # two seconds behind the others
+    ("bank-jumbo-3", 4.3, 1, "", 1_000_000, None),  # a second behind the others
 ]
 for bank_id, rate, delay, failure, low, high in banks:
     timeout = delay + 5

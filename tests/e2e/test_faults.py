@@ -55,9 +55,9 @@ def test_counter_under_dynamodb_throttling_and_failures_never_double_counts(cata
     url = api_url(catalog["counter"]["url"]) + f"/counters/faults-{uuid.uuid4().hex[:8]}"
     with routed_through(proxy, [_function("counter-fn-")]):
         proxy.rules([throttle("dynamodb", "UpdateItem", 0.5, "ProvisionedThroughputExceededException"),
-                     server_error("dynamodb", "UpdateItem", 0.2), latency("dynamodb", "UpdateItem", 150, 0.3)])
+                     server_error("dynamodb", "UpdateItem", 0.2), latency("dynamodb", "UpdateItem", 100, 0.2)])
         with ThreadPoolExecutor(max_workers=8) as pool:
-            responses = list(pool.map(lambda _: http.post(url, timeout=60), range(30)))
+            responses = list(pool.map(lambda _: http.post(url, timeout=60), range(20)))
         fired = proxy.fired()
     statuses = Counter(r.status_code for r in responses)
     print(f"counter: faults {describe(fired)}; answers {dict(statuses)}")
@@ -74,11 +74,11 @@ def test_gap_free_sequence_under_transaction_faults_has_no_gap_and_no_duplicate(
     url = api_url(sequence["url"]) + f"/sequences/{name}/next"
     with routed_through(proxy, [_function("sequence-fn-")]):
         proxy.rules([throttle("dynamodb", "TransactWriteItems", 0.4), server_error("dynamodb", "GetItem", 0.2),
-                     latency("dynamodb", "TransactWriteItems", 100, 0.3)])
+                     latency("dynamodb", "TransactWriteItems", 100, 0.2)])
         with ThreadPoolExecutor(max_workers=8) as pool:
             responses = list(pool.map(
                 lambda n: _until_answered(lambda: http.post(url, json={"item": {"pk": f"{name}-{n}"}}, timeout=60)),
-                range(16)))
+                range(12)))
         fired = proxy.fired()
     statuses = Counter(r.status_code for r in responses)
     print(f"gap-free sequence: faults {describe(fired)}; answers {dict(statuses)}")
@@ -102,7 +102,7 @@ def test_webhook_deliveries_under_publish_and_store_faults_are_published_once(ca
                      throttle("dynamodb", "PutItem", 0.2, "ProvisionedThroughputExceededException"),
                      throttle("dynamodb", "UpdateItem", 0.2, "ProvisionedThroughputExceededException")])
         run = uuid.uuid4().hex  # bodies unique to this run: a delivery is also recognised by its signed body
-        deliveries = [sender.delivery("github", {"n": n, "run": run}) for n in range(8)]
+        deliveries = [sender.delivery("github", {"n": n, "run": run}) for n in range(6)]
         with ThreadPoolExecutor(max_workers=6) as pool:
             answers = list(pool.map(lambda d: _until_answered(lambda: sender.post("github", d[0], d[1])),
                                     deliveries))
@@ -122,12 +122,12 @@ def test_scatter_gather_under_aggregator_and_state_machine_faults_counts_each_re
     url = api_url(broker["url"]) + "/quotes"
     functions = [_function("quotes-pubsub-aggregator-"), _function("quotes-pubsub-api-")]
     with routed_through(proxy, functions):
-        proxy.rules([throttle("dynamodb", "UpdateItem", 0.3, "ProvisionedThroughputExceededException"),
+        proxy.rules([throttle("dynamodb", "UpdateItem", 0.2, "ProvisionedThroughputExceededException"),
                      throttle("stepfunctions", "StartExecution", 0.3),
-                     latency("sqs", "SendMessage", 200, 0.5)])
+                     latency("sqs", "SendMessage", 100, 0.3)])
         answers = [_until_answered(lambda: http.post(url, json={"amount": 2_000_000, "term": 12,
                                                               "deadlineSeconds": 20}, timeout=60))
-                   for _ in range(3)]
+                   for _ in range(2)]
         fired = proxy.fired()
 
         def complete(correlation_id: str) -> dict | None:
@@ -160,7 +160,7 @@ def test_priority_jobs_under_worker_store_faults_are_done_or_dead_lettered_never
                      throttle("dynamodb", "UpdateItem", 0.2, "ProvisionedThroughputExceededException"),
                      server_error("sqs", "ChangeMessageVisibility", 0.5)])
         ids = []
-        for n in range(16):
+        for n in range(10):
             answer = http.post(api_url(levels["url"]) + "/jobs",
                                json={"priority": "high" if n % 3 else "low", "payload": {"n": n, "marker": marker}},
                                timeout=30)

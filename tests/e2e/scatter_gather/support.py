@@ -9,7 +9,7 @@ from tests.e2e.support import wait_until
 VARIANTS = ("pubsub", "recipient_list")
 SMALL_LOAN = 50_000  # reaches bank-universal, bank-premium, bank-slow (slower than the deadline), bank-flaky
 LARGE_LOAN = 2_000_000  # reaches bank-universal, bank-premium and the three jumbo banks, all healthy;
-# bank-jumbo-3 answers two seconds after the others
+# bank-jumbo-3 answers a second after the others
 SMALL_LOAN_BANKS = ["bank-flaky", "bank-premium", "bank-slow", "bank-universal"]
 LARGE_LOAN_BANKS = ["bank-jumbo-1", "bank-jumbo-2", "bank-jumbo-3", "bank-premium", "bank-universal"]
 

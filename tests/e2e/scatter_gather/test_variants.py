@@ -143,7 +143,7 @@ def test_all_quotes_complete_as_soon_as_every_bank_has_replied(brokers, http, va
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_first_m_completes_early_and_later_replies_are_late(brokers, http, variant):
     broker = brokers[variant]
-    # Warm the large-loan banks first: which replies come first must depend on the slow bank's two seconds,
+    # Warm the large-loan banks first: which replies come first must depend on the slow bank's second,
     # not on a cold start on a busy machine.
     completed(http, broker["url"], request_quotes(http, broker["url"], {"amount": LARGE_LOAN, "term": 12}),
               timeout=40)
