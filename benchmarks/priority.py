@@ -80,11 +80,13 @@ def warm_up(client: PriorityQueueClient, table: Any, shares: dict[str, int], nam
     wait_for(table, ids, f"{name} warm-up")
 
 
-def run_scenario(name: str, outputs: dict[str, Any]) -> dict[str, Any]:
+def run_scenario(name: str, outputs: dict[str, Any], warm: bool = True) -> dict[str, Any]:
+    """One measured run; ``warm=False`` measures straight after deployment, cold starts included."""
     client = PriorityQueueClient(outputs["level_queue_urls"])
     table = boto3.resource("dynamodb").Table(outputs["jobs_table_name"])
     low_level, high_level = ("low", "high") if name == "levels" else ("all", "all")
-    warm_up(client, table, {"high": 4, "low": 2} if name == "levels" else {"all": 6}, name)
+    if warm:
+        warm_up(client, table, {"high": 4, "low": 2} if name == "levels" else {"all": 6}, name)
     started = time.time()
     low = client.submit_many(low_level, [{"work_ms": WORK_MS, "kind": "low"} for _ in range(LOW_JOBS)])
     high = []
@@ -138,10 +140,14 @@ def main() -> None:
         endpoint = target.endpoint
         outputs = deploy(ROOT / "benchmarks" / "programs" / "priority", target, stack="bench").outputs
         scenarios = {}
+        for name in ("single", "levels"):  # first cold (straight after deployment), then warmed up
+            print(f"scenario {name}, cold: {LOW_JOBS} low jobs, then {HIGH_JOBS} high jobs", flush=True)
+            scenarios[f"{name}-cold"] = run_scenario(name, outputs[name], warm=False)
         for name in ("single", "levels"):
-            print(f"scenario {name}: {LOW_JOBS} low jobs, then {HIGH_JOBS} high jobs", flush=True)
+            print(f"scenario {name}, warm: {LOW_JOBS} low jobs, then {HIGH_JOBS} high jobs", flush=True)
             scenarios[name] = run_scenario(name, outputs[name])
     levels, single = scenarios["levels"], scenarios["single"]
+    levels_cold, single_cold = scenarios["levels-cold"], scenarios["single-cold"]
     result = {
         "benchmark": "priority",
         "target": "embedded MiniStack" if process else endpoint,
@@ -153,12 +159,14 @@ def main() -> None:
             "high_p50_single_over_levels": single["high_wait_ms"]["p50"] / max(levels["high_wait_ms"]["p50"], 1),
             "low_throughput_levels_over_single": levels["low_throughput_jobs_per_s"]
             / single["low_throughput_jobs_per_s"],
+            "cold_high_p95_single_over_levels": single_cold["high_wait_ms"]["p95"]
+            / max(levels_cold["high_wait_ms"]["p95"], 1),
         },
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "priority.json").write_text(json.dumps(result, indent=2) + "\n")
     chart(result, RESULTS / "priority.png")
-    for name in ("levels", "single"):
+    for name in ("levels", "single", "levels-cold", "single-cold"):
         s = scenarios[name]
         print(f"{name:>7}: high wait p50 {s['high_wait_ms']['p50']:.0f} ms, p95 {s['high_wait_ms']['p95']:.0f} ms; "
               f"low throughput {s['low_throughput_jobs_per_s']:.1f} jobs/s")

@@ -42,7 +42,7 @@ class Delivery:
     delivery_id: str
     entry: dict[str, Any]
     challenge: str | None = None  # Slack's url_verification: answered, never published
-    signed_digest: str = ""  # SHA-256 of the signed material (see schemes.Verified)
+    replay_keys: tuple[str, ...] = ()  # what recognises a copy of this delivery (see replay_keys())
 
 
 def lower_headers(headers: Mapping[str, Any] | None) -> dict[str, str]:
@@ -108,6 +108,26 @@ def delivery_id(scheme: Scheme, headers: Mapping[str, str], payload: Any, verifi
     return "signature:" + verified.signature
 
 
+def replay_keys(scheme: Scheme, headers: Mapping[str, str], payload: Any, verified: Verified) -> tuple[str, ...]:
+    """What identifies a delivery so that no copy of it is published twice, from what is signed:
+
+    - the delivery id, when it is inside the signed body (Stripe's ``id``, Slack's ``event_id``): a
+      sender's retry is re-signed with a new timestamp, but keeps its id;
+    - else the digest of the signed material, which no one can change without the secret, so a
+      captured delivery re-posted under a new (unsigned) delivery id, or none, or another event type,
+      is recognised; and when the scheme also signs a timestamp, the unsigned delivery id as well,
+      which recognises the sender's own re-signed retry.
+    """
+    if scheme.delivery_field and field(payload, scheme.delivery_field) and not (
+            scheme.delivery_header and headers.get(scheme.delivery_header.lower())):
+        return (f"id:{field(payload, scheme.delivery_field)}",)
+    keys: tuple[str, ...] = (f"signed:{verified.signed_digest}",)
+    header_id = headers.get(scheme.delivery_header.lower()) if scheme.delivery_header else None
+    if header_id and verified.timestamp is not None:
+        keys += (f"id:{header_id}",)
+    return keys
+
+
 def detail_type(scheme: Scheme, headers: Mapping[str, str], payload: Any) -> str:
     """The event's type from the sender's header or body field (first present wins)."""
     for name in scheme.event_headers:
@@ -168,4 +188,5 @@ def accept(
     challenge = None
     if source.scheme.kind == "slack" and isinstance(payload, dict) and payload.get("type") == "url_verification":
         challenge = str(payload.get("challenge", ""))
-    return Delivery(source.name, identifier, entry, challenge, verified.signed_digest)
+    return Delivery(source.name, identifier, entry, challenge,
+                    replay_keys(source.scheme, request.headers, payload, verified))

@@ -1,17 +1,16 @@
 """What both verifiers share at run time: configuration, the secret cache, and publishing each
 delivery once (recorded with conditional puts and a TTL through Powertools idempotency).
 
-A delivery is published only if both its delivery id and the digest of its signed material are new:
-
-- the delivery id catches a sender's retry (Stripe and Slack re-sign a retry with a new timestamp,
-  so its signed material differs, but its id, inside the signed body, does not);
-- the signed digest catches a captured delivery re-posted with a new value in a header the
-  signature does not cover (GitHub's ``X-GitHub-Delivery`` and ``X-GitHub-Event``, a generic
-  scheme's delivery header): it can never be republished, under any event type.
+A delivery is published only if each of its replay keys is new (``delivery.replay_keys``: its
+delivery id when that is signed, else the digest of its signed material, and for a timestamped
+scheme with an unsigned delivery id both), so a captured delivery re-posted with a new value in a
+header the signature does not cover (GitHub's ``X-GitHub-Delivery`` and ``X-GitHub-Event``, a
+generic scheme's delivery header) can never be republished, under any event type; and most
+deliveries need one record, not two.
 
 Each record is written as in progress before PutEvents and completed after it. If publishing fails
-both are removed, so the sender's retry is processed afresh; a repeat of a completed delivery returns
-the stored result, marked ``duplicate``, and publishes nothing.
+the records are removed, so the sender's retry is processed afresh; a repeat of a completed delivery
+returns the stored result, marked ``duplicate``, and publishes nothing.
 """
 
 from __future__ import annotations
@@ -44,26 +43,26 @@ def _mark_duplicate(response: Any, idempotent_data: DataRecord) -> Any:
 
 
 idempotency = IdempotencyConfig(
-    event_key_jmespath="[source, delivery_id]",
+    event_key_jmespath="[source, replay_keys[0]]",
     raise_on_no_idempotency_key=True,
     expires_after_seconds=CONFIG.dedup_seconds,
     response_hook=_mark_duplicate,
 )
-signed_content = IdempotencyConfig(
-    event_key_jmespath="[source, signed_digest]",
+by_second_key = IdempotencyConfig(
+    event_key_jmespath="[source, replay_keys[1]]",
     raise_on_no_idempotency_key=True,
     expires_after_seconds=CONFIG.dedup_seconds,
     response_hook=_mark_duplicate,
 )
 # One persistence layer per key: Powertools configures a layer with the key of the function it serves.
 deliveries = DynamoDBPersistenceLayer(table_name=CONFIG.deliveries_table)
-signed_deliveries = DynamoDBPersistenceLayer(table_name=CONFIG.deliveries_table)
+second_keys = DynamoDBPersistenceLayer(table_name=CONFIG.deliveries_table)
 
 
 def register_lambda_context(context: Any) -> None:
     """Both records expire with the invocation's remaining time if the function dies mid-delivery."""
     idempotency.register_lambda_context(context)
-    signed_content.register_lambda_context(context)
+    by_second_key.register_lambda_context(context)
 
 
 def verify(request: Request, mode: str) -> Delivery:
@@ -81,14 +80,19 @@ def verify(request: Request, mode: str) -> Delivery:
 @idempotent_function(data_keyword_argument="delivery", persistence_store=deliveries, config=idempotency,
                      key_prefix="webhook")
 def publish_once(delivery: dict[str, Any]) -> dict[str, Any]:
-    """Publish ``delivery["entry"]`` unless this (source, delivery id) or its signed material was
-    published before."""
-    return _publish_signed_once(delivery=delivery)
+    """Publish ``delivery["entry"]`` unless a delivery with one of its replay keys was published before."""
+    if len(delivery["replay_keys"]) > 1:
+        return _publish_once_by_second_key(delivery=delivery)
+    return _publish(delivery)
 
 
-@idempotent_function(data_keyword_argument="delivery", persistence_store=signed_deliveries, config=signed_content,
-                     key_prefix="webhook-signed")
-def _publish_signed_once(delivery: dict[str, Any]) -> dict[str, Any]:
+@idempotent_function(data_keyword_argument="delivery", persistence_store=second_keys, config=by_second_key,
+                     key_prefix="webhook-second")
+def _publish_once_by_second_key(delivery: dict[str, Any]) -> dict[str, Any]:
+    return _publish(delivery)
+
+
+def _publish(delivery: dict[str, Any]) -> dict[str, Any]:
     event_id = put_event(events, CONFIG.event_bus_name, delivery["entry"])
     logger.info("published", extra={"source": delivery["source"], "delivery_id": delivery["delivery_id"],
                                      "event_id": event_id})
@@ -96,5 +100,5 @@ def _publish_signed_once(delivery: dict[str, Any]) -> dict[str, Any]:
 
 
 def as_payload(delivery: Delivery) -> dict[str, Any]:
-    return {"source": delivery.source, "delivery_id": delivery.delivery_id, "signed_digest": delivery.signed_digest,
-            "entry": delivery.entry}
+    return {"source": delivery.source, "delivery_id": delivery.delivery_id,
+            "replay_keys": list(delivery.replay_keys), "entry": delivery.entry}

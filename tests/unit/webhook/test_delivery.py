@@ -163,3 +163,29 @@ def test_queued_request_reads_back_headers_body_and_receipt_time():
     with pytest.raises(Rejected, match="no webhook-source"):
         request_from_record({**record, "messageAttributes": {}})
     assert decode_headers("A=1&a=2") == {"a": "1"}
+
+
+def _digest(message: bytes) -> str:
+    import hashlib
+
+    return "signed:" + hashlib.sha256(message).hexdigest()
+
+
+def test_replay_keys_come_from_what_is_signed():
+    body = b'{"id": "evt_9", "event_id": "Ev1", "type": "x"}'
+    github_copy = _accept(_request("github", body, {"X-GitHub-Delivery": "abc-1", "X-GitHub-Event": "push"}))
+    relabelled = _accept(_request("github", body, {"X-GitHub-Delivery": "zzz-2", "X-GitHub-Event": "release"}))
+    assert github_copy.replay_keys == relabelled.replay_keys == (_digest(body),)  # unsigned headers do not count
+    assert _accept(_request("stripe", body, timestamp=NOW)).replay_keys == ("id:evt_9",)  # signed id; retries re-sign
+    assert _accept(_request("stripe", body, timestamp=NOW - 60)).replay_keys == ("id:evt_9",)
+    assert _accept(_request("slack", body, timestamp=NOW)).replay_keys == ("id:Ev1",)
+    assert _accept(_request("plain", body)).replay_keys == (_digest(body),)
+
+
+def test_a_timestamped_scheme_with_an_unsigned_delivery_id_keys_on_both():
+    scheme = hmac_sha256("X-Sig", timestamp_header="X-Ts", delivery_header="X-Id")
+    config = WebhookConfig(sources={"acme": Source("acme", scheme, "arn")}, event_bus_name="b", deliveries_table="d")
+    body = b'{"a": 1}'
+    headers = {k.lower(): v for k, v in {**sign(scheme, SECRET, body, NOW), "X-Id": "d-1"}.items()}
+    delivery = accept(config, Request("acme", headers, body, NOW), [("s", SECRET)], NOW, "sync")
+    assert delivery.replay_keys == (_digest(f"{NOW}.".encode() + body), "id:d-1")
