@@ -60,8 +60,9 @@ ROUNDS = 5
 
 
 def _body(size: int) -> bytes:
-    """A JSON body of exactly ``size`` bytes."""
-    prefix = b'{"action": "push", "filler": "'
+    """A JSON body of exactly ``size`` bytes, unique (a delivery is also recognised by its signed body, so
+    a repeated body would be a replay, not a new delivery)."""
+    prefix = b'{"action": "push", "id": "' + uuid.uuid4().hex.encode() + b'", "filler": "'
     return prefix + b"x" * (size - len(prefix) - 2) + b'"}'
 
 
@@ -113,12 +114,12 @@ def _race(urls: dict[str, str], secret: bytes, session: requests.Session, second
           senders: int = SENDERS_PER_ENDPOINT) -> dict[str, Counter]:
     """Every endpoint at once, ``senders`` senders each, for the same window, so the machine's load is
     the same for all. Returns the status codes each endpoint answered in the window."""
-    body = _body(1024)
     stop = time.monotonic() + seconds
 
     def send(url: str) -> Counter:
         statuses: Counter = Counter()
         while time.monotonic() < stop:
+            body = _body(1024)
             statuses[session.post(url, data=body, headers=_signed(secret, body), timeout=60).status_code] += 1
         return statuses
 
@@ -165,11 +166,12 @@ def cost_per_delivery(urls: dict[str, str], secret: bytes, session: requests.Ses
                       emulator_pid: int | None) -> dict:
     """One delivery at a time per endpoint (every worker warm): median latency without contention and,
     when the emulator is ours, the CPU per delivery in the emulator process and in the Lambda workers."""
-    body, results = _body(1024), {}
+    results = {}
     for name, url in urls.items():
         latencies = []
         before = _emulator_cpu(emulator_pid) if emulator_pid else None
         for _ in range(SEQUENTIAL_DELIVERIES):
+            body = _body(1024)
             started = time.perf_counter()
             status = session.post(url, data=body, headers=_signed(secret, body), timeout=60).status_code
             latencies.append((time.perf_counter() - started) * 1000)
@@ -181,6 +183,22 @@ def cost_per_delivery(urls: dict[str, str], secret: bytes, session: requests.Ses
             results[name]["emulator_cpu_ms"] = (after[0] - before[0]) / SEQUENTIAL_DELIVERIES * 1000
             results[name]["lambda_cpu_ms"] = (after[1] - before[1]) / SEQUENTIAL_DELIVERIES * 1000
     return results
+
+
+def replay_latency(url: str, secret: bytes, session: requests.Session) -> float:
+    """Median latency of re-posting one captured delivery (answered ``duplicate``, nothing published)."""
+    body = _body(1024)
+    headers = _signed(secret, body)
+    session.post(url, data=body, headers=headers, timeout=60)
+    latencies = []
+    for _ in range(SEQUENTIAL_DELIVERIES):
+        started = time.perf_counter()
+        response = session.post(url, data=body, headers={**headers, "X-GitHub-Delivery": str(uuid.uuid4())},
+                                timeout=60)
+        latencies.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200 or response.json()["status"] != "duplicate":
+            raise RuntimeError(f"a replay was answered {response.status_code} {response.text}")
+    return statistics.median(latencies)
 
 
 def deployed(endpoint: str, emulator_pid: int | None = None) -> dict:
@@ -211,6 +229,7 @@ def deployed(endpoint: str, emulator_pid: int | None = None) -> dict:
             race["ratio_to_passthrough"]["verifier without replay protection"]["median"],
         "at_lambda_cap": saturated,
         "one_at_a_time": cost_per_delivery(urls, secret, session, emulator_pid),
+        "replayed_latency_ms": replay_latency(urls["verifier"], secret, session),
         "target_ratio": 0.8,
     }
 
