@@ -54,14 +54,14 @@ def _until_answered(call: Any, attempts: int = 10) -> Any:
 def test_counter_under_dynamodb_throttling_and_failures_never_double_counts(catalog, api_url, http, proxy):
     url = api_url(catalog["counter"]["url"]) + f"/counters/faults-{uuid.uuid4().hex[:8]}"
     with routed_through(proxy, [_function("counter-fn-")]):
-        proxy.rules([throttle("dynamodb", "UpdateItem", 0.5, "ProvisionedThroughputExceededException"),
-                     server_error("dynamodb", "UpdateItem", 0.2), latency("dynamodb", "UpdateItem", 100, 0.2)])
+        proxy.rules([throttle("dynamodb", "UpdateItem", 0.3, "ProvisionedThroughputExceededException"),
+                     server_error("dynamodb", "UpdateItem", 0.15), latency("dynamodb", "UpdateItem", 100, 0.2)])
         with ThreadPoolExecutor(max_workers=8) as pool:
-            responses = list(pool.map(lambda _: http.post(url, timeout=60), range(20)))
+            responses = list(pool.map(lambda _: http.post(url, timeout=60), range(12)))
         fired = proxy.fired()
     statuses = Counter(r.status_code for r in responses)
     print(f"counter: faults {describe(fired)}; answers {dict(statuses)}")
-    assert fired[("dynamodb", "UpdateItem")] >= 5
+    assert fired[("dynamodb", "UpdateItem")] >= 3
     assert set(statuses) <= {200, 503}, statuses  # a fault is "retry later", never a 500 or a wrong answer
     values = sorted(r.json()["value"] for r in responses if r.status_code == 200)
     assert values == list(range(1, len(values) + 1))  # distinct, consecutive: each success counted once
@@ -78,11 +78,11 @@ def test_gap_free_sequence_under_transaction_faults_has_no_gap_and_no_duplicate(
         with ThreadPoolExecutor(max_workers=8) as pool:
             responses = list(pool.map(
                 lambda n: _until_answered(lambda: http.post(url, json={"item": {"pk": f"{name}-{n}"}}, timeout=60)),
-                range(12)))
+                range(8)))
         fired = proxy.fired()
     statuses = Counter(r.status_code for r in responses)
     print(f"gap-free sequence: faults {describe(fired)}; answers {dict(statuses)}")
-    assert fired[("dynamodb", "TransactWriteItems")] >= 3
+    assert fired[("dynamodb", "TransactWriteItems")] >= 2
     assert set(statuses) <= {200, 503}, statuses
     issued = sorted(r.json()["first"] for r in responses if r.status_code == 200)
     items = boto3.resource("dynamodb").Table(sequence["items_table_name"]).scan(
@@ -102,7 +102,7 @@ def test_webhook_deliveries_under_publish_and_store_faults_are_published_once(ca
                      throttle("dynamodb", "PutItem", 0.2, "ProvisionedThroughputExceededException"),
                      throttle("dynamodb", "UpdateItem", 0.2, "ProvisionedThroughputExceededException")])
         run = uuid.uuid4().hex  # bodies unique to this run: a delivery is also recognised by its signed body
-        deliveries = [sender.delivery("github", {"n": n, "run": run}) for n in range(6)]
+        deliveries = [sender.delivery("github", {"n": n, "run": run}) for n in range(5)]
         with ThreadPoolExecutor(max_workers=6) as pool:
             answers = list(pool.map(lambda d: _until_answered(lambda: sender.post("github", d[0], d[1])),
                                     deliveries))
@@ -160,7 +160,7 @@ def test_priority_jobs_under_worker_store_faults_are_done_or_dead_lettered_never
                      throttle("dynamodb", "UpdateItem", 0.2, "ProvisionedThroughputExceededException"),
                      server_error("sqs", "ChangeMessageVisibility", 0.5)])
         ids = []
-        for n in range(10):
+        for n in range(6):
             answer = http.post(api_url(levels["url"]) + "/jobs",
                                json={"priority": "high" if n % 3 else "low", "payload": {"n": n, "marker": marker}},
                                timeout=30)

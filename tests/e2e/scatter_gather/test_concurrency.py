@@ -1,5 +1,5 @@
 """Scatter-gather under real concurrency: 50 simultaneous requests to 5 banks each (publish-subscribe,
-where replies race into one aggregator), 25 for the recipient list (whose broker records each reply in
+where replies race into one aggregator), 15 for the recipient list (whose broker records each reply in
 its own task). Every aggregate ends with exactly the 5 replies (none lost to a concurrent writer), and a
 reply delivered twice is counted once."""
 
@@ -14,7 +14,7 @@ import pytest
 
 from tests.e2e.scatter_gather.support import LARGE_LOAN, LARGE_LOAN_BANKS, VARIANTS, completed, request_quotes
 
-REQUESTS = {"pubsub": 50, "recipient_list": 25}
+REQUESTS = {"pubsub": 50, "recipient_list": 15}
 
 
 @pytest.mark.timeout(300)
