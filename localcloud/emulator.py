@@ -185,9 +185,8 @@ def start(
         # IAM enforcement: every call a function makes is checked against its role's policies, as on
         # AWS, so a missing permission fails here first. Callers with the key "test" act as the root.
         "AUTH": "false" if os.environ.get(IAM_VARIABLE, "on").lower() in ("off", "false", "0") else "true",
-        # Idle warm workers (~40 MB each) are reclaimed after three minutes, as AWS reclaims idle
-        # environments: long enough that a test session rarely pays a cold start twice for one function.
-        "LAMBDA_WARM_TTL_SECONDS": os.environ.get("LAMBDA_WARM_TTL_SECONDS", "180"),
+        # Idle warm workers (~40 MB each) are reclaimed after a minute, as AWS reclaims idle environments.
+        "LAMBDA_WARM_TTL_SECONDS": os.environ.get("LAMBDA_WARM_TTL_SECONDS", "60"),
         "LOG_LEVEL": os.environ.get("EMULATOR_LOG_LEVEL", "INFO"),
     }
     for leaked in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "AWS_ENDPOINT_URL", "AWS_PROFILE"):

@@ -26,8 +26,11 @@ from tests.e2e.webhook.support import Sender, Subscriber, current_secret
 RETRYABLE = {503, 409}  # what a client is told to retry (409: the same delivery is being processed)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def proxy(cloud_target):
+    """One proxy for the session, alive until the emulator stops: a warm worker that still holds the
+    proxy's address after its function was restored then reaches the emulator through it, unharmed
+    (no rules), instead of failing on a closed port."""
     fault_proxy = FaultProxy(cloud_target.endpoint)
     yield fault_proxy
     fault_proxy.stop()
