@@ -29,17 +29,21 @@ RULE_KEYS = {"service", "operation", "resource", "probability", "times", "error"
 SERVICES = {"dynamodb", "sqs", "events", "stepfunctions", "sns", "secretsmanager"}
 
 
-def throttle(service: str, operation: str, probability: float, code: str = "ThrottlingException") -> dict:
+def throttle(service: str, operation: str, probability: float = 1.0, code: str = "ThrottlingException",
+             times: int | None = None) -> dict:
     """A rule: ``operation`` answers a throttling error with ``probability`` (status 400, as AWS does;
-    SQS's throttling is sent as 429 so the SDK retries it)."""
+    SQS's throttling is sent as 429 so the SDK retries it); with ``times``, only that many times."""
     status = 429 if service == "sqs" else 400
-    return {"service": service, "operation": operation, "probability": probability,
+    rule = {"service": service, "operation": operation, "probability": probability,
             "error": {"code": code, "status": status, "message": "injected throttling"}}
+    return {**rule, "times": times} if times is not None else rule
 
 
-def server_error(service: str, operation: str, probability: float, code: str = "InternalServerError") -> dict:
-    return {"service": service, "operation": operation, "probability": probability,
+def server_error(service: str, operation: str, probability: float = 1.0, code: str = "InternalServerError",
+                 times: int | None = None) -> dict:
+    rule = {"service": service, "operation": operation, "probability": probability,
             "error": {"code": code, "status": 500, "message": "injected failure"}}
+    return {**rule, "times": times} if times is not None else rule
 
 
 def latency(service: str, operation: str, milliseconds: int, probability: float = 1.0) -> dict:

@@ -57,7 +57,8 @@ def _until_answered(call: Any, attempts: int = 10) -> Any:
 def test_counter_under_dynamodb_throttling_and_failures_never_double_counts(catalog, api_url, http, proxy):
     url = api_url(catalog["counter"]["url"]) + f"/counters/faults-{uuid.uuid4().hex[:8]}"
     with routed_through(proxy, [_function("counter-fn-")]):
-        proxy.rules([throttle("dynamodb", "UpdateItem", 0.3, "ProvisionedThroughputExceededException"),
+        proxy.rules([server_error("dynamodb", "UpdateItem", times=3),  # certain faults first, then random ones
+                     throttle("dynamodb", "UpdateItem", 0.3, "ProvisionedThroughputExceededException"),
                      server_error("dynamodb", "UpdateItem", 0.15), latency("dynamodb", "UpdateItem", 100, 0.2)])
         with ThreadPoolExecutor(max_workers=8) as pool:
             responses = list(pool.map(lambda _: http.post(url, timeout=60), range(12)))
@@ -76,7 +77,8 @@ def test_gap_free_sequence_under_transaction_faults_has_no_gap_and_no_duplicate(
     name = f"invoice-faults-{uuid.uuid4().hex[:6]}"
     url = api_url(sequence["url"]) + f"/sequences/{name}/next"
     with routed_through(proxy, [_function("sequence-fn-")]):
-        proxy.rules([throttle("dynamodb", "TransactWriteItems", 0.4), server_error("dynamodb", "GetItem", 0.2),
+        proxy.rules([throttle("dynamodb", "TransactWriteItems", times=2),
+                     throttle("dynamodb", "TransactWriteItems", 0.4), server_error("dynamodb", "GetItem", 0.2),
                      latency("dynamodb", "TransactWriteItems", 100, 0.2)])
         with ThreadPoolExecutor(max_workers=8) as pool:
             responses = list(pool.map(
@@ -101,7 +103,8 @@ def test_webhook_deliveries_under_publish_and_store_faults_are_published_once(ca
     subscriber = Subscriber(catalog["webhook"]["subscriber"]["events_queue_url"])
     current_secret(ingress, "github")  # read before the faults: the test's own calls are not faulted
     with routed_through(proxy, [ingress["verifier_function_name"]]):
-        proxy.rules([server_error("events", "PutEvents", 0.4, "InternalException"),
+        proxy.rules([server_error("events", "PutEvents", code="InternalException", times=2),
+                     server_error("events", "PutEvents", 0.4, "InternalException"),
                      throttle("dynamodb", "PutItem", 0.2, "ProvisionedThroughputExceededException"),
                      throttle("dynamodb", "UpdateItem", 0.2, "ProvisionedThroughputExceededException")])
         run = uuid.uuid4().hex  # bodies unique to this run: a delivery is also recognised by its signed body
@@ -125,7 +128,9 @@ def test_scatter_gather_under_aggregator_and_state_machine_faults_counts_each_re
     url = api_url(broker["url"]) + "/quotes"
     functions = [_function("quotes-pubsub-aggregator-"), _function("quotes-pubsub-api-")]
     with routed_through(proxy, functions):
-        proxy.rules([throttle("dynamodb", "UpdateItem", 0.2, "ProvisionedThroughputExceededException"),
+        proxy.rules([throttle("stepfunctions", "StartExecution", times=1),
+                     throttle("dynamodb", "UpdateItem", code="ProvisionedThroughputExceededException", times=3),
+                     throttle("dynamodb", "UpdateItem", 0.2, "ProvisionedThroughputExceededException"),
                      throttle("stepfunctions", "StartExecution", 0.3),
                      latency("sqs", "SendMessage", 100, 0.3)])
         answers = [_until_answered(lambda: http.post(url, json={"amount": 2_000_000, "term": 12,
@@ -142,7 +147,7 @@ def test_scatter_gather_under_aggregator_and_state_machine_faults_counts_each_re
         fired = proxy.fired() + fired
     print(f"scatter-gather: faults {describe(fired)}; answers {Counter(a.status_code for a in answers)}")
     assert all(a.status_code == 202 for a in answers)
-    assert sum(fired.values()) >= 3
+    assert fired[("stepfunctions", "StartExecution")] >= 1 and fired[("dynamodb", "UpdateItem")] >= 3
     for view in views:
         replied = [q["providerId"] for q in view["result"]["quotes"]]
         assert len(replied) == len(set(replied)) == view["result"]["replyCount"]
@@ -159,7 +164,8 @@ def test_priority_jobs_under_worker_store_faults_are_done_or_dead_lettered_never
     jobs = boto3.resource("dynamodb").Table(levels["jobs_table_name"])
     marker = uuid.uuid4().hex
     with routed_through(proxy, [levels["worker_function_name"]]):
-        proxy.rules([throttle("dynamodb", "GetItem", 0.3, "ProvisionedThroughputExceededException"),
+        proxy.rules([throttle("dynamodb", "GetItem", code="ProvisionedThroughputExceededException", times=3),
+                     throttle("dynamodb", "GetItem", 0.3, "ProvisionedThroughputExceededException"),
                      throttle("dynamodb", "UpdateItem", 0.2, "ProvisionedThroughputExceededException"),
                      server_error("sqs", "ChangeMessageVisibility", 0.5)])
         ids = []

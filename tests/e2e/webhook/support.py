@@ -101,7 +101,7 @@ class Subscriber:
             self.seen.setdefault(event["detail"]["webhook"]["delivery_id"], []).append(event)
             self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
-    def events(self, delivery_id: str, expect: int = 1, timeout: float = 20, settle: float = 2) -> list[dict]:
+    def events(self, delivery_id: str, expect: int = 1, timeout: float = 20, settle: float = 1) -> list[dict]:
         """The events for ``delivery_id``: waits up to ``timeout`` for ``expect`` of them, then ``settle``
         seconds more so that an extra (duplicate) event would be seen too."""
         deadline = time.monotonic() + timeout
@@ -118,7 +118,7 @@ class Subscriber:
         return [event for events in self.seen.values() for event in events
                 if isinstance(event["detail"]["payload"], dict) and event["detail"]["payload"].get("marker") == marker]
 
-    def nothing_for(self, delivery_id: str, settle: float = 3) -> bool:
+    def nothing_for(self, delivery_id: str, settle: float = 2) -> bool:
         return not self.events(delivery_id, expect=0, timeout=0, settle=settle)
 
 
