@@ -20,10 +20,11 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import boto3
 from aiohttp import web
 from microburst.app import make_app
 from microburst.core.pipeline import Microburst
+
+from tests.e2e.support import environment_of, set_environment
 
 RULE_KEYS = {"service", "operation", "resource", "probability", "times", "error", "latency"}
 SERVICES = {"dynamodb", "sqs", "events", "stepfunctions", "sns", "secretsmanager"}
@@ -112,22 +113,16 @@ class FaultProxy:
 def routed_through(proxy: FaultProxy, function_names: Sequence[str]) -> Iterator[None]:
     """The functions make their AWS calls through ``proxy`` inside the block; their environment is
     restored after it (new invocations start with a fresh environment)."""
-    lam = boto3.client("lambda")
     saved: dict[str, dict[str, str]] = {}
     try:
         for name in function_names:
-            variables = (lam.get_function_configuration(FunctionName=name).get("Environment") or {}).get(
-                "Variables", {})
-            saved[name] = variables
-            lam.update_function_configuration(
-                FunctionName=name, Environment={"Variables": {**variables, "AWS_ENDPOINT_URL": proxy.endpoint}})
-            lam.get_waiter("function_updated").wait(FunctionName=name)
+            saved[name] = environment_of(name)
+            set_environment(name, {**saved[name], "AWS_ENDPOINT_URL": proxy.endpoint})
         yield
     finally:
         proxy.rules([])
         for name, variables in saved.items():
-            lam.update_function_configuration(FunctionName=name, Environment={"Variables": variables})
-            lam.get_waiter("function_updated").wait(FunctionName=name)
+            set_environment(name, variables)
 
 
 def describe(fired: Counter[tuple[str, str]]) -> str:

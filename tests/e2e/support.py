@@ -51,3 +51,17 @@ def catalog_routes(catalog: dict[str, Any]) -> list[tuple[str, str, str]]:
             for method in resource.get("resourceMethods") or {}:
                 found.append((url, method, resource["path"]))
     return found
+
+
+def set_environment(function_name: str, variables: dict[str, str], timeout: float = 30) -> None:
+    """Replace a deployed function's environment and wait until the update is applied (polled every
+    tenth of a second: boto3's own waiter sleeps five seconds between looks)."""
+    lam = boto3.client("lambda")
+    lam.update_function_configuration(FunctionName=function_name, Environment={"Variables": variables})
+    wait_until(lambda: lam.get_function_configuration(FunctionName=function_name).get("LastUpdateStatus")
+               in ("Successful", None), timeout, interval=0.1, what=f"{function_name} to be updated")
+
+
+def environment_of(function_name: str) -> dict[str, str]:
+    config = boto3.client("lambda").get_function_configuration(FunctionName=function_name)
+    return dict((config.get("Environment") or {}).get("Variables", {}))

@@ -16,6 +16,7 @@ import requests
 
 from functions.webhook import schemes
 from functions.webhook.config import WebhookConfig
+from tests.e2e.support import environment_of, set_environment
 
 SCHEMES = {
     "github": schemes.github(),
@@ -125,16 +126,11 @@ class Subscriber:
 @contextlib.contextmanager
 def bus_unreachable(function_name: str) -> Iterator[None]:
     """Make ``function_name`` publish to a bus it cannot reach, then restore its configuration."""
-    lam = boto3.client("lambda")
-    variables = lam.get_function_configuration(FunctionName=function_name)["Environment"]["Variables"]
-    waiter = lam.get_waiter("function_updated")
+    variables = environment_of(function_name)
     config = WebhookConfig.from_environment(variables)
     unreachable = dataclasses.replace(config, event_bus_name=UNREACHABLE_BUS)
-    lam.update_function_configuration(FunctionName=function_name, Environment={
-        "Variables": {**variables, WebhookConfig.VARIABLE: unreachable.to_json()}})
-    waiter.wait(FunctionName=function_name)
+    set_environment(function_name, {**variables, WebhookConfig.VARIABLE: unreachable.to_json()})
     try:
         yield
     finally:
-        lam.update_function_configuration(FunctionName=function_name, Environment={"Variables": variables})
-        waiter.wait(FunctionName=function_name)
+        set_environment(function_name, variables)
