@@ -83,7 +83,9 @@ def parse_body(scheme: Scheme, body: bytes) -> Any:
         return json.loads(text)
     except RecursionError:
         raise Rejected(400, "body is nested too deeply to parse") from None
-    except ValueError:
+    except ValueError as exc:
+        if "integer string conversion" in str(exc):
+            raise Rejected(400, "body has a number too long to parse") from None
         raise Rejected(400, "body is not valid JSON; this source sends JSON") from None
 
 

@@ -1,4 +1,4 @@
-"""Scatter-gather under real concurrency: 50 simultaneous requests to 5 banks each (publish-subscribe,
+"""Scatter-gather under real concurrency: 32 simultaneous requests to 5 banks each (publish-subscribe,
 where replies race into one aggregator), 15 for the recipient list (whose broker records each reply in
 its own task). Every aggregate ends with exactly the 5 replies (none lost to a concurrent writer), and a
 reply delivered twice is counted once."""
@@ -14,7 +14,7 @@ import pytest
 
 from tests.e2e.scatter_gather.support import LARGE_LOAN, LARGE_LOAN_BANKS, VARIANTS, completed, request_quotes
 
-REQUESTS = {"pubsub": 50, "recipient_list": 15}
+REQUESTS = {"pubsub": 32, "recipient_list": 15}
 
 
 @pytest.mark.timeout(300)
@@ -25,7 +25,7 @@ def test_concurrent_requests_each_gather_exactly_five_replies(catalog, api_url, 
     url = api_url(outputs["url"])
     sqs = boto3.client("sqs")
     # A long deadline: this test is about lost and double-counted replies, not about the deadline; on the
-    # emulator 8 Lambdas run at once, so 50 x 5 quotes take a while to get through.
+    # emulator 8 Lambdas run at once, so 32 x 5 quotes take a while to get through.
     body = {"amount": LARGE_LOAN, "term": 12, "deadlineSeconds": 60}
 
     def scatter(_: int) -> str:

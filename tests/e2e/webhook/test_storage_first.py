@@ -84,6 +84,25 @@ def test_forged_delivery_goes_to_the_dead_letter_queue_with_the_reason(sender, s
     assert subscriber.nothing_for(delivery_id)
 
 
+@pytest.mark.parametrize(("body", "reason"), [
+    (b"[" * 2000 + b"]" * 2000, "body is nested too deeply to parse"),
+    (b'{"n": ' + b"7" * 5000 + b"}", "body has a number too long to parse"),
+], ids=["nested-2000-deep", "5000-digit-number"])
+def test_signed_delivery_the_verifier_cannot_parse_is_dead_lettered_at_once_with_the_reason(
+        sender, subscriber, outputs, body, reason):
+    body, headers, delivery_id = sender.delivery(SOURCE, body=body)
+
+    assert sender.post(SOURCE, body, headers).status_code == 202
+    found: dict = {}
+    # At once: parked by the verifier on its first receive (a retry would come only after the ingest
+    # queue's 15 s visibility timeout, and a redriven message carries no rejected-* attributes).
+    wait_until(lambda: found.update(_dead_letters(outputs["ingest_dlq_url"])) or delivery_id in found,
+               14, what="the unparseable request in the dead-letter queue before any retry")
+    assert found[delivery_id]["rejected-status"] == "400", found[delivery_id]
+    assert found[delivery_id]["rejected-reason"] == reason, found[delivery_id]
+    assert subscriber.nothing_for(delivery_id)
+
+
 def test_body_too_large_for_the_ingest_queue_is_413_at_once(sender):
     response, _ = sender.send(SOURCE, {"blob": "x" * (300 * 1024)})
 
