@@ -78,7 +78,7 @@ class EngineMocks(pulumi.runtime.Mocks):
         return physical_id, outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
-        """The data sources the components read, answered from the target (no check failures)."""
+        """The account data sources a program may read, answered from the target (no check failures)."""
         if args.token == "aws:index/getRegion:getRegion":
             return {"name": self.cloud.region, "region": self.cloud.region, "id": self.cloud.region}, []
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":

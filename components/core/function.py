@@ -109,18 +109,13 @@ class PythonFunction(PatternComponent):
         super().__init__(name, opts)
         child = self.child
         physical_name = function_name(name)
-        invoke = pulumi.InvokeOutputOptions(parent=self)
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs", name=f"/aws/lambda/{physical_name}", retention_in_days=args.log_retention_days, opts=child)
-        log_group = iam.log_group_arn(aws.get_partition_output(opts=invoke).partition,
-                                      aws.get_region_output(opts=invoke).region,
-                                      aws.get_caller_identity_output(opts=invoke).account_id,
-                                      self.log_group.name)
         self.role = aws.iam.Role(f"{name}-role", assume_role_policy=iam.LAMBDA_ASSUME_ROLE, opts=child)
         policy = aws.iam.RolePolicy(
             f"{name}-policy",
             role=self.role.name,
-            policy=iam.policy_document([iam.logs_statement(log_group), *args.statements]),
+            policy=iam.policy_document([iam.logs_statement(self.log_group.arn), *args.statements]),
             opts=child,
         )
         layers = list(args.layers)

@@ -44,11 +44,6 @@ def allow(actions: Sequence[str], resources: Sequence[pulumi.Input[str]]) -> dic
     return {"Effect": "Allow", "Action": sorted(set(actions)), "Resource": list(resources)}
 
 
-def log_group_arn(partition: pulumi.Input[str], region: pulumi.Input[str], account: pulumi.Input[str],
-                  log_group: pulumi.Input[str]) -> pulumi.Output[str]:
-    return pulumi.Output.concat("arn:", partition, ":logs:", region, ":", account, ":log-group:", log_group)
-
-
 def logs_statement(log_group_arn: pulumi.Input[str]) -> dict[str, Any]:
     """What a function needs to write its own logs: streams in its own log group (which the
     component creates, with a retention), nothing else."""

@@ -24,7 +24,7 @@ import json
 import os
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
@@ -116,14 +116,14 @@ def _convert(annotation: Any, value: Any, where: str) -> Any:
             return annotation(**kwargs)
         except TypeError as exc:
             raise ConfigError(f"{where}: {exc}") from None
-    if origin in (tuple, list, typing.Sequence, __import__("collections.abc").abc.Sequence):
+    if origin in (tuple, list, Sequence):
         if not isinstance(value, list | tuple):
             raise ConfigError(f"{where}: expected a list, got {type(value).__name__}")
         args = typing.get_args(annotation)
         item = args[0] if args else Any
         items = [_convert(item, v, f"{where}[{i}]") for i, v in enumerate(value)]
         return list(items) if origin is list else tuple(items)
-    if origin in (dict, Mapping, __import__("collections.abc").abc.Mapping):
+    if origin in (dict, Mapping):
         if not isinstance(value, Mapping):
             raise ConfigError(f"{where}: expected an object, got {type(value).__name__}")
         args = typing.get_args(annotation)
