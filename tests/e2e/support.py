@@ -65,3 +65,20 @@ def set_environment(function_name: str, variables: dict[str, str], timeout: floa
 def environment_of(function_name: str) -> dict[str, str]:
     config = boto3.client("lambda").get_function_configuration(FunctionName=function_name)
     return dict((config.get("Environment") or {}).get("Variables", {}))
+
+
+def peek_all(queue_url: str) -> list[dict]:
+    """Every visible message of a queue with its attributes, then left visible for other readers.
+
+    Reads until the queue answers empty, hiding what it read meanwhile: one receive returns at most
+    ten, and always the same ten while they stay visible."""
+    sqs = boto3.client("sqs")
+    seen: list[dict] = []
+    while batch := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
+                                       MessageAttributeNames=["All"], VisibilityTimeout=30).get("Messages", []):
+        seen.extend(batch)
+    for start in range(0, len(seen), 10):
+        sqs.change_message_visibility_batch(QueueUrl=queue_url, Entries=[
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+            for i, m in enumerate(seen[start:start + 10])])
+    return seen

@@ -13,7 +13,7 @@ import json
 import boto3
 import pytest
 
-from tests.e2e.support import wait_until
+from tests.e2e.support import peek_all, wait_until
 from tests.e2e.webhook.support import bus_unreachable
 
 SOURCE = "github-async"
@@ -21,10 +21,8 @@ SOURCE = "github-async"
 
 def _dead_letters(queue_url: str) -> dict[str, dict]:
     """Rejected requests in the dead-letter queue, by delivery id (read, then left for others)."""
-    sqs = boto3.client("sqs")
     found = {}
-    for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
-                                       MessageAttributeNames=["All"], VisibilityTimeout=0).get("Messages", []):
+    for message in peek_all(queue_url):
         attributes = message.get("MessageAttributes", {})
         headers = attributes.get("webhook-headers", {}).get("StringValue", "")
         for part in headers.split("&"):
