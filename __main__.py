@@ -11,7 +11,17 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
-from components.core import PythonFunction, PythonFunctionArgs, handoff
+from components.core import (
+    ApiKeyAuth,
+    PythonFunction,
+    PythonFunctionArgs,
+    RestApi,
+    RestApiArgs,
+    Route,
+    UsageTier,
+    handoff,
+    iam,
+)
 from components.counter import AtomicCounter
 from components.priority import (
     DynamoPriorityQueue,
@@ -20,6 +30,7 @@ from components.priority import (
     PriorityQueues,
     PriorityQueuesArgs,
 )
+from components.rate_limit import Downstream, Limit, RateLimiter, RateLimiterArgs, RequestBuffer, RequestBufferArgs
 from components.scatter_gather import (
     PubSubScatterGather,
     QuoteProvider,
@@ -28,6 +39,7 @@ from components.scatter_gather import (
     ScatterGatherArgs,
 )
 from components.sequence import SequenceGenerator, SequenceGeneratorArgs, SequenceSpec
+from components.sharding import Membership, MessageHandlerCode, ShardedQueue, ShardedQueueArgs
 from components.webhook import (
     WebhookIngress,
     WebhookIngressArgs,
@@ -132,3 +144,51 @@ webhook = WebhookIngress("webhook", WebhookIngressArgs(
 ))
 webhook_events = WebhookSubscription("webhook-events", WebhookSubscriptionArgs(bus_name=webhook.bus_name))
 pulumi.export("webhook", {"ingress": webhook.outputs, "subscriber": webhook_events.outputs})
+
+
+# Rate limiting: one limiter (10 per minute as a token bucket, and 100 per hour) with its 429 authorizer in
+# front of GET /limited/hello; the same limits decided in a function (POST /decorated/{key}); API keys with
+# usage plans per tier (GET /tiers/hello); and an inbound buffer whose worker calls a downstream that takes
+# at most 2 calls at once (the test catalog's downstream records what it saw).
+rate_limits = [Limit("per_minute", 10, 60, "token_bucket"), Limit("per_hour", 100, 3600, "sliding_counter")]
+limiter = RateLimiter("rate-limit", RateLimiterArgs(limits=rate_limits))
+limited_backend = PythonFunction("rate-limit-demo", PythonFunctionArgs(
+    package="rate_limit", handler="demo.handler", statements=limiter.statements(),
+    environment=limiter.environment()))
+limited_api = RestApi("rate-limit-api", RestApiArgs(
+    routes=[Route("GET", "/limited/hello", limited_backend, auth=limiter.authorizer),
+            Route("GET", "/tiers/hello", limited_backend, auth=ApiKeyAuth(tiers=(
+                UsageTier(name="free", keys=("free-1",), rate_limit=5, burst_limit=5, quota_limit=3),
+                UsageTier(name="pro", keys=("pro-1",), rate_limit=50, burst_limit=100, quota_limit=1000),
+            )))],
+    auth=limiter.authorizer, description="Rate-limited routes (serverless-patterns)"))
+decorated_api = RestApi("rate-limit-decorated", RestApiArgs(
+    routes=[Route("POST", "/decorated/{key}", limited_backend)],
+    description="A route whose function decides the rate limit itself (serverless-patterns)"))
+observations = aws.dynamodb.Table(
+    "rate-limit-observations", attributes=[aws.dynamodb.TableAttributeArgs(name="id", type="S")],
+    hash_key="id", billing_mode="PAY_PER_REQUEST")
+buffer = RequestBuffer("rate-limit-buffer", RequestBufferArgs(
+    max_concurrency=2, max_receive_count=2, retry_delay_seconds=1, worker_timeout=10,
+    downstream=Downstream(
+        handler="catalog_downstream.call",
+        files={"catalog_downstream.py": str(Path(__file__).parent / "tests/e2e/rate_limit/catalog_downstream.py")},
+        statements=[iam.dynamodb_statement(observations.arn, ["UpdateItem"])],
+        settings={"observations_table": observations.name}),
+))
+pulumi.export("rate_limit", {"limiter": limiter.outputs, "api": limited_api.outputs,
+                             "decorated": decorated_api.outputs, "buffer": buffer.outputs,
+                             "observations_table_name": observations.name})
+# Sharding: five shard queues deployed, four in the first membership (jump hash); the e2e tests reshard
+# 4 -> 5 -> 4 under traffic. Short timeouts so a failing message reaches its DLQ within seconds; the routers
+# reread the membership every second. The handler is the test catalog's own (it fails poison messages).
+sharding = ShardedQueue("sharding", ShardedQueueArgs(
+    shards=["s0", "s1", "s2", "s3", "s4"],
+    membership=Membership.initial(["s0", "s1", "s2", "s3"], algorithm="jump"),
+    handler=MessageHandlerCode(handler="catalog_handler.handle",
+                               files={"catalog_handler.py": str(Path(__file__).parent /
+                                                                "tests/e2e/sharding/catalog_handler.py")}),
+    worker_timeout=5, visibility_timeout=6, retry_delay_seconds=1, max_attempts=3, membership_cache_seconds=1,
+    drain_wait_seconds=3,
+))
+pulumi.export("sharding", sharding.outputs)

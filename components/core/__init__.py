@@ -13,7 +13,15 @@
 """
 
 from components.core import iam, validation
-from components.core.auth import ApiKeyAuth, Authorization, IamAuth, LambdaAuthorizer, Public
+from components.core.auth import (
+    ApiKeyAuth,
+    Authorization,
+    GatewayAnswer,
+    IamAuth,
+    LambdaAuthorizer,
+    Public,
+    UsageTier,
+)
 from components.core.component import PatternComponent, check_output_names
 from components.core.function import PythonFunction, PythonFunctionArgs, handoff
 from components.core.queues import allow_service_to_send, queue_with_dead_letters, sqs_consumer
@@ -23,6 +31,7 @@ from components.core.tables import on_demand_table
 __all__ = [
     "ApiKeyAuth",
     "Authorization",
+    "GatewayAnswer",
     "IamAuth",
     "LambdaAuthorizer",
     "PatternComponent",
@@ -32,6 +41,7 @@ __all__ = [
     "RestApi",
     "RestApiArgs",
     "Route",
+    "UsageTier",
     "ServiceIntegration",
     "ServiceResponse",
     "allow_service_to_send",

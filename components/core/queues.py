@@ -25,15 +25,19 @@ def queue_with_dead_letters(
     max_receive_count: int,
     parent: pulumi.Resource,
     dlq_max_message_size: int | None = None,
+    fifo: bool = False,
     **queue_args: Any,
 ) -> tuple[aws.sqs.Queue, aws.sqs.Queue]:
     """``(queue, dlq)``: the queue redrives to the DLQ after ``max_receive_count`` receives.
 
-    ``queue_args`` go to the work queue (visibility timeout, message size, retention...).
+    ``queue_args`` go to the work queue (visibility timeout, message size, retention...). ``fifo``:
+    both are FIFO queues (SQS requires a FIFO queue's DLQ to be FIFO too).
     """
     child = pulumi.ResourceOptions(parent=parent)
+    if fifo:
+        queue_args = {"fifo_queue": True, **queue_args}
     dlq = aws.sqs.Queue(dlq_name, message_retention_seconds=DLQ_RETENTION_SECONDS,
-                        max_message_size=dlq_max_message_size, opts=child)
+                        max_message_size=dlq_max_message_size, fifo_queue=True if fifo else None, opts=child)
     queue = aws.sqs.Queue(
         queue_name,
         redrive_policy=dlq.arn.apply(

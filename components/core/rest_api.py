@@ -24,7 +24,15 @@ import pulumi
 import pulumi_aws as aws
 
 from components.core import validation
-from components.core.auth import AUTHORIZATIONS, ApiKeyAuth, Authorization, IamAuth, LambdaAuthorizer, check_auth
+from components.core.auth import (
+    AUTHORIZATIONS,
+    ApiKeyAuth,
+    Authorization,
+    GatewayAnswer,
+    IamAuth,
+    LambdaAuthorizer,
+    check_auth,
+)
 from components.core.component import PatternComponent
 
 # API Gateway's own refusals (no route, bad media type, throttled...) in the catalog's error body
@@ -131,6 +139,21 @@ class RestApiArgs:
         validation.stage_name(self)
         keys = [f"{r.method.upper()} /{'/'.join(r.segments)}" for r in self.routes]
         validation.unique(self, "routes", keys)
+        chosen = [r.auth or self.auth for r in self.routes]
+        answers: dict[str, GatewayAnswer] = {}
+        for auth in chosen:
+            for response_type, answer in (auth.gateway_responses.items() if isinstance(auth, LambdaAuthorizer) else ()):
+                validation.check(answers.setdefault(response_type, answer) == answer, self, "routes",
+                                 f"must not hold authorizers answering {response_type} differently")
+        validation.check(not ("ACCESS_DENIED" in answers and any(isinstance(a, IamAuth) for a in chosen)), self,
+                         "routes", "must not mix IamAuth routes with an authorizer that answers ACCESS_DENIED its own "
+                         "way (an IAM refusal would be answered the same way): give them separate APIs")
+
+    @property
+    def gateway_answers(self) -> dict[str, GatewayAnswer]:
+        """The gateway responses the routes' authorizers ask for (checked consistent above)."""
+        return {t: a for r in self.routes if isinstance(r.auth or self.auth, LambdaAuthorizer)
+                for t, a in (r.auth or self.auth).gateway_responses.items()}  # type: ignore[union-attr]
 
 
 class RestApi(PatternComponent):
@@ -181,7 +204,7 @@ class RestApi(PatternComponent):
             else:
                 assert route.integration is not None
                 wiring += self._service_route(slug, route.integration, resource_id, method)
-        wiring += self._gateway_responses(name)
+        wiring += self._gateway_responses(name, args.gateway_answers)
         routes_digest = hashlib.sha256(  # redeploy when the set of routes changes
             json.dumps(sorted(f"{r.method.upper()} {r.path}" for r in args.routes)).encode()
         ).hexdigest()
@@ -236,8 +259,10 @@ class RestApi(PatternComponent):
             opts=self.child,
         )
 
-    def _usage_plans(self, name: str, plans: list[ApiKeyAuth]) -> pulumi.Output[dict[str, str]]:
-        """One usage plan per ``ApiKeyAuth`` on this stage, and its named keys; returns name -> key id."""
+    def _usage_plans(self, name: str, auths: list[ApiKeyAuth]) -> pulumi.Output[dict[str, str]]:
+        """One usage plan per ``ApiKeyAuth`` (per tier, with tiers) on this stage, and its named keys;
+        returns name -> key id."""
+        plans = [plan for auth in auths for plan in auth.plans]
         names = [key for plan in plans for key in plan.keys]
         if len(set(names)) != len(names):
             raise ValueError(f"RestApi {name}: API key names must be unique across its usage plans, got {names}")
@@ -261,19 +286,24 @@ class RestApi(PatternComponent):
                 ids[key_name] = key.id
         return pulumi.Output.all(**ids)
 
-    def _gateway_responses(self, name: str) -> list[pulumi.Resource]:
-        """API Gateway's own error responses in the catalog's body shape, with Retry-After on 429."""
+    def _gateway_responses(self, name: str, answers: Mapping[str, GatewayAnswer]) -> list[pulumi.Resource]:
+        """API Gateway's own error responses in the catalog's body shape, with Retry-After on 429, and
+        those the API's authorizers ask for (``LambdaAuthorizer.gateway_responses``)."""
+        chosen: dict[str, tuple[str | None, Mapping[str, str], str]] = {
+            t: (status, headers, GATEWAY_ERROR_TEMPLATE) for t, (status, headers) in GATEWAY_RESPONSES.items()}
+        for response_type, answer in answers.items():
+            chosen[response_type] = (answer.status, answer.headers, answer.template or GATEWAY_ERROR_TEMPLATE)
         return [
             aws.apigateway.Response(
                 f"{name}-{response_type.lower().replace('_', '-')}",
                 rest_api_id=self.api.id,
                 response_type=response_type,
                 status_code=status,
-                response_templates={"application/json": GATEWAY_ERROR_TEMPLATE},
+                response_templates={"application/json": template},
                 response_parameters={f"gatewayresponse.header.{h}": v for h, v in headers.items()} or None,
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            for response_type, (status, headers) in GATEWAY_RESPONSES.items()
+            for response_type, (status, headers, template) in chosen.items()
         ]
 
     def _lambda_route(

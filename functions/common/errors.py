@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 RETRY_AFTER_STATUSES = frozenset({429, 503})
@@ -30,9 +31,10 @@ class HttpError(Exception):
     code: ClassVar[str] = "internal_error"
 
     def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
-                 retry_after: int | None = None) -> None:
+                 retry_after: int | None = None, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.headers = dict(headers or {})  # extra response headers (e.g. RateLimit on a 429)
         if status is not None:
             self.status = status  # type: ignore[misc]  # an instance may refine its class's status
         if code is not None:
@@ -110,7 +112,9 @@ def error_headers(status: int, retry_after: int | None = None) -> dict[str, str]
 
 def error_response(error: HttpError) -> dict[str, Any]:
     """An API Gateway Lambda-proxy response for ``error``."""
-    return status_response(error.status, error.message, error.code, error.retry_after)
+    response = status_response(error.status, error.message, error.code, error.retry_after)
+    response["headers"].update(error.headers)
+    return response
 
 
 def status_response(status: int, message: str, code: str | None = None,

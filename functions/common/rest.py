@@ -30,8 +30,9 @@ from functions.common.errors import (
 )
 
 
-def _response(status: int, message: str, code: str, retry_after: int | None = None) -> Response:
-    headers = error_headers(status, retry_after)
+def _response(status: int, message: str, code: str, retry_after: int | None = None,
+              extra: dict[str, str] | None = None) -> Response:
+    headers = {**error_headers(status, retry_after), **(extra or {})}
     headers.pop("Content-Type")
     return Response(status, content_types.APPLICATION_JSON, error_body(message, code), headers)
 
@@ -43,7 +44,7 @@ def rest_resolver(logger: Logger) -> APIGatewayRestResolver:
     @app.exception_handler(HttpError)
     def refused(error: HttpError) -> Response:
         logger.info("refused", extra={"status": error.status, "code": error.code, "reason": error.message})
-        return _response(error.status, error.message, error.code, error.retry_after)
+        return _response(error.status, error.message, error.code, error.retry_after, error.headers)
 
     @app.exception_handler(NotFoundError)
     def no_route(error: NotFoundError) -> Response:

@@ -36,8 +36,10 @@ def run_all(outputs: dict[str, Any], endpoint: str | None, say: Callable[[str], 
     from localcloud.demos import (  # noqa: F401  (each module registers its demo)
         counter,
         priority,
+        rate_limit,
         scatter_gather,
         sequence,
+        sharding,
         webhook,
     )
 

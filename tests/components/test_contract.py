@@ -31,6 +31,9 @@ TYPE_TOKENS = {
     "QuoteProvider": "serverless-patterns:scatter_gather:QuoteProvider",
     "WebhookIngress": "serverless-patterns:webhook:WebhookIngress",
     "WebhookSubscription": "serverless-patterns:webhook:WebhookSubscription",
+    "RateLimiter": "serverless-patterns:rate_limit:RateLimiter",
+    "RequestBuffer": "serverless-patterns:rate_limit:RequestBuffer",
+    "ShardedQueue": "serverless-patterns:sharding:ShardedQueue",
 }
 
 
@@ -99,7 +102,9 @@ def test_the_catalog_exports_each_component_outputs_as_built(catalog):
         check_output_names(component.outputs)
     source = (ROOT / "__main__.py").read_text()
     for export in ("counter.outputs", "sequence.outputs", "priority.outputs", "priority_dynamo.outputs",
-                   "broker.outputs", "webhook.outputs", "webhook_events.outputs"):
+                   "broker.outputs", "webhook.outputs", "webhook_events.outputs", "limiter.outputs",
+                   "limited_api.outputs", "decorated_api.outputs", "buffer.outputs",
+                   "sharding.outputs"):
         assert export in source
 
 
@@ -128,7 +133,7 @@ def test_every_args_class_is_frozen_and_keyword_only():
     import dataclasses
 
     classes = _args_classes()
-    assert len(classes) == 10, sorted(classes)
+    assert len(classes) == 13, sorted(classes)
     for name, cls in classes.items():
         assert cls.__dataclass_params__.frozen, f"{name} is not frozen"
         assert all(f.kw_only for f in dataclasses.fields(cls)), f"{name} is not keyword-only"
@@ -139,8 +144,10 @@ def _nonsense_cases() -> list[tuple[str, Any, str]]:
     from components.core import PythonFunctionArgs, RestApiArgs
     from components.counter import AtomicCounterArgs
     from components.priority import DynamoPriorityQueueArgs, PriorityQueuesArgs
+    from components.rate_limit import Limit, RateLimiterArgs, RequestBufferArgs
     from components.scatter_gather import ProviderTarget, QuoteProviderArgs, ScatterGatherArgs
     from components.sequence import SequenceGeneratorArgs, SequenceSpec
+    from components.sharding import Membership, ShardedQueueArgs
     from components.webhook import WebhookIngressArgs, WebhookSource, WebhookSubscriptionArgs, github
 
     target = ProviderTarget(registry_table_name="r", topic_arn="t")
@@ -165,8 +172,14 @@ def _nonsense_cases() -> list[tuple[str, Any, str]]:
          lambda: QuoteProviderArgs(provider_id="p", function=None, target=target, min_amount=-1), ""),
         ("WebhookIngressArgs.max_body_bytes",
          lambda: WebhookIngressArgs(sources=[WebhookSource("a", github())], max_body_bytes=0), ""),
+        ("RateLimiterArgs.shards", lambda: RateLimiterArgs(limits=[Limit("a", 10, 1)], shards=0), ""),
+        ("RateLimiterArgs.limits", lambda: RateLimiterArgs(limits=[]), ""),
+        ("RequestBufferArgs.max_concurrency", lambda: RequestBufferArgs(max_concurrency=1), ""),
         ("WebhookSubscriptionArgs.max_receive_count",
          lambda: WebhookSubscriptionArgs(bus_name="b", max_receive_count=0), ""),
+        ("ShardedQueueArgs.shards", lambda: ShardedQueueArgs(shards=[]), ""),
+        ("ShardedQueueArgs.membership",
+         lambda: ShardedQueueArgs(shards=["a"], membership=Membership.initial(["b"])), ""),
     ]
 
 

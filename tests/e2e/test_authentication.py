@@ -11,6 +11,9 @@ from tests.e2e.support import api_id_of, catalog_routes, exported_urls
 
 PUBLIC_ROUTES = {"/webhooks/{source}", "/webhooks/github", "/webhooks/stripe", "/webhooks/slack", "/webhooks/acme",
                  "/webhooks/rotating", "/webhooks/github-async"}  # authenticated by their webhook signature
+# Routes authenticated otherwise than by SigV4: (authorization type, an unauthenticated call's status and code).
+OTHER_AUTH = {"/limited/hello": ("CUSTOM", 401, "UNAUTHORIZED"),  # the rate-limit authorizer: a registered key
+              "/tiers/hello": ("NONE", 403, "INVALID_API_KEY")}  # API keys with usage plans
 
 
 def _authorization(url: str, method: str, path: str) -> str:
@@ -24,7 +27,7 @@ def test_only_the_signed_webhook_routes_are_public(catalog):
     routes = catalog_routes(catalog)
     assert len(exported_urls(catalog)) >= 7
     for url, method, path in routes:
-        expected = "NONE" if path in PUBLIC_ROUTES else "AWS_IAM"
+        expected = "NONE" if path in PUBLIC_ROUTES else OTHER_AUTH.get(path, ("AWS_IAM",))[0]
         assert _authorization(url, method, path) == expected, f"{method} {path}"
 
 
@@ -33,11 +36,13 @@ def test_an_unsigned_call_to_any_protected_route_is_refused_before_any_code_runs
     for url, method, path in catalog_routes(catalog):
         if path in PUBLIC_ROUTES:
             continue
-        concrete = path.replace("{name}", "anonymous").replace("{id}", "x").replace("{correlationId}", "x")
+        concrete = path.replace("{name}", "anonymous").replace("{id}", "x").replace("{correlationId}", "x") \
+            .replace("{version}", "1").replace("{key}", "x")
         response = anonymous_http.request(method, api_url(url) + concrete, data="{}", timeout=30,
                                           headers={"Content-Type": "application/json"})
-        assert response.status_code == 403, f"{method} {path}: {response.status_code} {response.text[:200]}"
-        assert response.json()["code"] == "MISSING_AUTHENTICATION_TOKEN", f"{method} {path}"  # the gateway's
+        _, status, code = OTHER_AUTH.get(path, ("AWS_IAM", 403, "MISSING_AUTHENTICATION_TOKEN"))
+        assert response.status_code == status, f"{method} {path}: {response.status_code} {response.text[:200]}"
+        assert response.json()["code"] == code, f"{method} {path}"  # the gateway's
         refused += 1
     assert refused >= 12
 

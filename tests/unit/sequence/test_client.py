@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import defaultdict
 from typing import Any
 
 import pytest
@@ -16,6 +15,7 @@ from functions.sequence.client import SequenceClient
 from functions.sequence.config import GeneratorConfig, ItemsTarget, SequenceSettings
 from functions.sequence.exceptions import Contention, IdempotencyKeyReused, ItemExists, SequenceExhausted
 from functions.sequence.sequences import fingerprint
+from tests.unit.scripted import ScriptedDynamoDB
 
 CONFIG = GeneratorConfig(
     counters_table="counters", keys_table="keys",
@@ -32,36 +32,6 @@ def _error(code: str, operation: str, **extra: Any) -> ClientError:
 
 def _canceled(*reasons: dict) -> ClientError:
     return _error("TransactionCanceledException", "TransactWriteItems", CancellationReasons=list(reasons))
-
-
-class ScriptedDynamoDB:
-    """Answers each operation from its script (a response dict or an exception), recording the calls."""
-
-    def __init__(self, **scripts: list) -> None:
-        self.scripts = {op: list(answers) for op, answers in scripts.items()}
-        self.calls: dict[str, list[dict]] = defaultdict(list)
-
-    def _answer(self, operation: str, params: dict) -> dict:
-        self.calls[operation].append(params)
-        answer = self.scripts[operation].pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-    def get_item(self, **params):
-        return self._answer("get_item", params)
-
-    def update_item(self, **params):
-        return self._answer("update_item", params)
-
-    def put_item(self, **params):
-        return self._answer("put_item", params)
-
-    def transact_write_items(self, **params):
-        return self._answer("transact_write_items", params)
-
-    def delete_item(self, **params):
-        return self._answer("delete_item", params)
 
 
 def _client(ddb) -> tuple[SequenceClient, list[float]]:
