@@ -28,7 +28,7 @@ status: setup
 	$(CLI) status
 
 test: setup
-	$(PY) -m pytest -n 2 --dist loadgroup
+	$(PY) -m pytest -n 2 --dist loadfile
 
 test-unit: setup
 	$(PY) -m pytest tests/unit tests/components

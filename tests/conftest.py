@@ -9,25 +9,6 @@ deployed once) and the ``requires(capability)`` marker.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test on the session's cloud goes to one xdist worker (``make test`` runs ``-n 2 --dist
-    loadgroup``), so the catalog is deployed once; the other worker takes the tests that need no cloud."""
-    for item in items:
-        if "cloud_target" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("cloud"))
-
-
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Under xdist, a worker running tests that need no cloud yields the CPU (nice 19) to the emulator
-    and its Lambdas, whose timeouts and deadlines are real: on 2 cores, contention made them miss."""
-    if os.environ.get("PYTEST_XDIST_WORKER") and item.get_closest_marker("xdist_group") is None \
-            and os.nice(0) < 19:
-        os.nice(19 - os.nice(0))

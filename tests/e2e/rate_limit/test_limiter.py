@@ -30,11 +30,15 @@ def test_fifty_parallel_calls_to_a_deployed_ten_token_bucket_admit_exactly_ten(r
     session.auth = SigV4(cloud_target.region)
     session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=16))
 
+    started = time.monotonic()
     with ThreadPoolExecutor(max_workers=8) as pool:
         statuses = list(pool.map(lambda _: call(session, "POST", url).status_code, range(50)))
+    refills = int((time.monotonic() - started) // 6)  # the catalog's bucket: 10 per minute, a token every 6 s
 
-    assert statuses.count(200) == 10, statuses
-    assert statuses.count(429) == 40, statuses
+    # Exactly the bucket's 10, plus a token for each 6 s the burst took (on a loaded 2-core machine the
+    # emulator's own throttling can stretch it past 6 s; the frozen-clock test below has no refill at all).
+    assert 10 <= statuses.count(200) <= 10 + refills, (refills, statuses)
+    assert statuses.count(200) + statuses.count(429) == 50, statuses
     refused = call(session, "POST", url)
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
     assert refused.json()["code"] == "too_many_requests"
