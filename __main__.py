@@ -23,6 +23,7 @@ from components.core import (
     iam,
 )
 from components.counter import AtomicCounter
+from components.event_store import EventStore
 from components.priority import (
     DynamoPriorityQueue,
     DynamoPriorityQueueArgs,
@@ -192,3 +193,8 @@ sharding = ShardedQueue("sharding", ShardedQueueArgs(
     drain_wait_seconds=3,
 ))
 pulumi.export("sharding", sharding.outputs)
+
+# Event store: the table behind the event-sourcing library and the eventsourcing persistence module
+# (used in-process by the e2e tests; the CQRS example domain on top of it is still to come).
+event_store = EventStore("event-store")
+pulumi.export("event_store", event_store.outputs)

@@ -6,6 +6,7 @@ One module per pattern in this package, each registering a function with ``@demo
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +26,16 @@ def demo(output_name: str) -> Callable[[Demo], Demo]:
     return register
 
 
+def aws_client(service: str, endpoint: str | None) -> Any:
+    """A boto3 client on the deployed target (the emulator takes any credentials)."""
+    import boto3
+
+    if endpoint:
+        return boto3.client(service, endpoint_url=endpoint, aws_access_key_id="test",
+                            aws_secret_access_key="test", region_name="us-east-1")
+    return boto3.client(service)
+
+
 def exchange(say: Callable[[str], None], method: str, url: str, body: str | None = None) -> requests.Response:
     response = signed_session().request(method, url, data=body, timeout=30)
     sent = f"{method} {url}" + (f"  body={body}" if body else "")
@@ -33,8 +44,16 @@ def exchange(say: Callable[[str], None], method: str, url: str, body: str | None
 
 
 def run_all(outputs: dict[str, Any], endpoint: str | None, say: Callable[[str], None] = print) -> None:
+    if endpoint:  # an emulator takes any credentials: sign with placeholders when the shell has none
+        import boto3
+
+        if boto3.session.Session().get_credentials() is None:
+            os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
+            os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
+        os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     from localcloud.demos import (  # noqa: F401  (each module registers its demo)
         counter,
+        event_store,
         priority,
         rate_limit,
         scatter_gather,

@@ -8,26 +8,18 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 import requests
 
 from functions.rate_limit.identity import key_hash
+from localcloud.demos import aws_client, exchange
 from localcloud.demos import demo as register_demo
-from localcloud.demos import exchange
 from localcloud.target import reachable_url
-
-
-def _dynamodb(endpoint: str | None) -> Any:
-    if endpoint:  # the emulator takes any credentials
-        return boto3.client("dynamodb", endpoint_url=endpoint, aws_access_key_id="test",
-                            aws_secret_access_key="test", region_name="us-east-1")
-    return boto3.client("dynamodb")
 
 
 @register_demo("rate_limit")
 def rate_limit(outputs: dict[str, Any], endpoint: str | None, say: Callable[[str], None]) -> None:
     api_key = "demo-" + secrets.token_urlsafe(12)
-    _dynamodb(endpoint).put_item(TableName=outputs["limiter"]["clients_table_name"],
+    aws_client("dynamodb", endpoint).put_item(TableName=outputs["limiter"]["clients_table_name"],
                                  Item={"key_hash": {"S": key_hash(api_key)}, "client": {"S": "demo-client"}})
     url = reachable_url(outputs["api"]["url"], endpoint) + "/limited/hello"
     say("rate limit: a registered API key calls GET /limited/hello 12 times (limit: 10 per minute)")
