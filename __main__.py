@@ -23,7 +23,7 @@ from components.core import (
     iam,
 )
 from components.counter import AtomicCounter
-from components.event_store import EventStore
+from components.event_store import BankAccounts, BankAccountsArgs, EventStore
 from components.priority import (
     DynamoPriorityQueue,
     DynamoPriorityQueueArgs,
@@ -195,6 +195,8 @@ sharding = ShardedQueue("sharding", ShardedQueueArgs(
 pulumi.export("sharding", sharding.outputs)
 
 # Event store: the table behind the event-sourcing library and the eventsourcing persistence module
-# (used in-process by the e2e tests; the CQRS example domain on top of it is still to come).
+# (used in-process by the e2e tests), and CQRS on top of a store of its own: the bank-accounts domain.
 event_store = EventStore("event-store")
 pulumi.export("event_store", event_store.outputs)
+bank_accounts = BankAccounts("accounts", BankAccountsArgs(snapshot_every=5, max_wait_seconds=3))
+pulumi.export("cqrs", bank_accounts.outputs)

@@ -46,6 +46,7 @@ class EventStore(PatternComponent):
         super().__init__(name, opts)
         self.args = args
         self.table = on_demand_table(f"{name}-events", "pk", self, range_key="sk", numeric_range_key=True,
+                                     ttl_attribute="expires",  # client tokens of appends
                                      stream_view_type="NEW_IMAGE",
                                      point_in_time_recovery=args.point_in_time_recovery)
         self._publish({"events_table_name": self.table.name, "events_table_arn": self.table.arn,

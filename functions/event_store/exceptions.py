@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from functions.common.errors import Conflict, HttpError, PayloadTooLarge, Unavailable
+from functions.common.errors import Conflict, HttpError, PayloadTooLarge, Unavailable, Unprocessable
 
 
 class EventStoreError(HttpError):
@@ -21,6 +21,12 @@ class TrackingConflict(EventStoreError, Conflict):
     """The tracked position is not above the one already recorded: the notification was processed."""
 
     code = "already_tracked"
+
+
+class TokenReused(EventStoreError, Unprocessable):
+    """The client token was already used for a different append (or has expired)."""
+
+    code = "token_reused"
 
 
 class AppendTooLarge(EventStoreError, PayloadTooLarge):

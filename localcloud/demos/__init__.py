@@ -53,6 +53,7 @@ def run_all(outputs: dict[str, Any], endpoint: str | None, say: Callable[[str], 
         os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     from localcloud.demos import (  # noqa: F401  (each module registers its demo)
         counter,
+        cqrs,
         event_store,
         priority,
         rate_limit,

@@ -35,6 +35,7 @@ TYPE_TOKENS = {
     "RequestBuffer": "serverless-patterns:rate_limit:RequestBuffer",
     "ShardedQueue": "serverless-patterns:sharding:ShardedQueue",
     "EventStore": "serverless-patterns:event_store:EventStore",
+    "BankAccounts": "serverless-patterns:event_store:BankAccounts",
 }
 
 
@@ -134,7 +135,7 @@ def test_every_args_class_is_frozen_and_keyword_only():
     import dataclasses
 
     classes = _args_classes()
-    assert len(classes) == 14, sorted(classes)
+    assert len(classes) == 15, sorted(classes)
     for name, cls in classes.items():
         assert cls.__dataclass_params__.frozen, f"{name} is not frozen"
         assert all(f.kw_only for f in dataclasses.fields(cls)), f"{name} is not keyword-only"
@@ -144,7 +145,7 @@ def test_every_args_class_is_frozen_and_keyword_only():
 def _nonsense_cases() -> list[tuple[str, Any, str]]:
     from components.core import PythonFunctionArgs, RestApiArgs
     from components.counter import AtomicCounterArgs
-    from components.event_store import EventStoreArgs
+    from components.event_store import BankAccountsArgs, EventStoreArgs
     from components.priority import DynamoPriorityQueueArgs, PriorityQueuesArgs
     from components.rate_limit import Limit, RateLimiterArgs, RequestBufferArgs
     from components.scatter_gather import ProviderTarget, QuoteProviderArgs, ScatterGatherArgs
@@ -181,6 +182,7 @@ def _nonsense_cases() -> list[tuple[str, Any, str]]:
          lambda: WebhookSubscriptionArgs(bus_name="b", max_receive_count=0), ""),
         ("ShardedQueueArgs.shards", lambda: ShardedQueueArgs(shards=[]), ""),
         ("EventStoreArgs.namespace", lambda: EventStoreArgs(namespace="a#b"), ""),
+        ("BankAccountsArgs.snapshot_every", lambda: BankAccountsArgs(snapshot_every=0), ""),
         ("ShardedQueueArgs.membership",
          lambda: ShardedQueueArgs(shards=["a"], membership=Membership.initial(["b"])), ""),
     ]

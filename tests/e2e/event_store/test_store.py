@@ -4,16 +4,18 @@ and an ``eventsourcing`` application running on it by configuration alone."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import pytest
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
-from functions.event_store.exceptions import AppendTooLarge, VersionConflict
-from functions.event_store.store import NewEvent
+from functions.event_store.exceptions import AppendTooLarge, TokenReused, VersionConflict
+from functions.event_store.store import EventLog, NewEvent, RecordedEvent
 
 
 def _event(stream: str, version: int, data: bytes = b"{}") -> NewEvent:
@@ -147,3 +149,49 @@ def test_an_eventsourcing_application_runs_on_it_by_configuration(events_table, 
         replayed = domain_event.mutate(replayed)
     assert (replayed.balance, replayed.version) == (loaded.balance, loaded.version)
     assert app.recorder.max_notification_id() >= 13
+
+
+def test_a_retried_append_with_the_same_token_changes_nothing(new_log):
+    log = new_log()
+    first = log.append([_event("acct", 1), _event("acct", 2)], token="req-1")
+
+    assert log.append([_event("acct", 1), _event("acct", 2)], token="req-1") == first  # a retry: the same answer
+    assert [e.version for e in log.stream("acct")] == [1, 2] and log.last_position() == 2
+    with pytest.raises(TokenReused, match="different append"):
+        log.append([_event("acct", 3)], token="req-1")
+    assert log.last_position() == 2
+
+
+def _apply(balance: int, event: RecordedEvent) -> int:
+    return balance + json.loads(event.state)["amount"]
+
+
+def test_state_from_a_snapshot_plus_the_tail_equals_a_full_replay(new_log):
+    log = new_log()
+    for start in range(1, 1001, 100):
+        log.append([_event("big", v, json.dumps({"amount": v}).encode()) for v in range(start, start + 100)])
+    codec = {"encode": lambda s: str(s).encode(), "decode": lambda b: int(b)}
+
+    assert log.load("big", _apply, 0, snapshot_every=100, **codec) == (500_500, 1000)  # replayed all, snapshot taken
+    assert log.latest_snapshot("big") == (1000, b"500500")
+    log.append([_event("big", 1001, b'{"amount": 7}'), _event("big", 1002, b'{"amount": -3}')])
+
+    from_snapshot = log.load("big", _apply, 0, snapshot_every=100, **codec)
+    full_replay = (sum(json.loads(e.state)["amount"] for e in log.stream("big")), 1002)
+    assert from_snapshot == full_replay == (500_504, 1002)
+    assert log.latest_snapshot("big") == (1000, b"500500")  # a 2-event tail takes no new snapshot
+
+
+def test_old_events_are_read_in_their_current_form_by_upcasters(new_log, events_table):
+    old = new_log()
+    old.append([NewEvent("acct", 1, "Deposited.v1", b'{"cents": "1250"}'), _event("acct", 2, b'{"amount": 5}')])
+
+    def v1_to_v2(event: RecordedEvent) -> RecordedEvent:  # v1 stored cents as a string; v2 has amount in units
+        amount = int(json.loads(event.state)["cents"]) // 100
+        return replace(event, topic="Deposited", state=json.dumps({"amount": amount}).encode())
+
+    log = EventLog(events_table, old.dynamodb, namespace=old.namespace, upcasters={"Deposited.v1": v1_to_v2})
+    assert [(e.topic, json.loads(e.state)) for e in log.stream("acct")] == [
+        ("Deposited", {"amount": 12}), ("Deposited", {"amount": 5})]
+    assert [e.topic for e in log.notifications(None, 10)] == ["Deposited", "Deposited"]
+    assert [e.topic for e in old.stream("acct")] == ["Deposited.v1", "Deposited"]  # stored as written
