@@ -50,6 +50,7 @@ from components.webhook import (
     github,
     hmac_sha256,
     slack,
+    standard_webhooks,
     stripe,
 )
 from functions.scatter_gather.config import BankConfig
@@ -140,6 +141,7 @@ webhook = WebhookIngress("webhook", WebhookIngressArgs(
                       ssm_parameter_arn=acme_secret.arn),
         WebhookSource("rotating", github()),
         WebhookSource("github-async", github(), storage_first=True),
+        WebhookSource("standard", standard_webhooks()),
     ],
     ingest_visibility_timeout_seconds=15,
 ))

@@ -3,7 +3,7 @@ an EventBridge bus that other stacks subscribe to."""
 
 from components.webhook.ingress import WebhookIngress, WebhookIngressArgs, WebhookSource
 from components.webhook.subscription import WebhookSubscription, WebhookSubscriptionArgs
-from functions.webhook.schemes import Scheme, github, hmac_sha256, slack, stripe
+from functions.webhook.schemes import Scheme, github, hmac_sha256, slack, standard_webhooks, stripe
 
 __all__ = [
     "Scheme",
@@ -15,5 +15,6 @@ __all__ = [
     "github",
     "hmac_sha256",
     "slack",
+    "standard_webhooks",
     "stripe",
 ]

@@ -18,6 +18,7 @@ Example
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import secrets
@@ -48,7 +49,7 @@ from components.core import (
 from functions.common.errors import error_body
 from functions.webhook import storage_first
 from functions.webhook.config import Source, WebhookConfig
-from functions.webhook.schemes import Scheme
+from functions.webhook.schemes import STANDARD_SECRET_PREFIX, Scheme
 
 # Senders (GitHub, Stripe...) cannot sign with AWS credentials: each delivery is authenticated by its
 # webhook signature instead, so the routes are public on purpose.
@@ -210,7 +211,9 @@ class WebhookIngress(PatternComponent):
             recovery_window_in_days=7,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        initial = source.initial_secret if source.initial_secret is not None else secrets.token_urlsafe(32)
+        initial = source.initial_secret if source.initial_secret is not None else (
+            STANDARD_SECRET_PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()  # whsec_<base64 key>
+            if source.scheme.kind == "standard-webhooks" else secrets.token_urlsafe(32))
         aws.secretsmanager.SecretVersion(  # later values are rotated outside Pulumi: keep them
             f"{name}-{source.name}-secret-initial",
             secret_id=secret.id,

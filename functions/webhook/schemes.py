@@ -8,6 +8,9 @@ built-ins follow each sender's documentation:
 - Slack: ``X-Slack-Signature: v0=<hex>`` over ``"v0:<ts>:" + body``, ts in ``X-Slack-Request-Timestamp``.
 - generic HMAC-SHA256: any header, optional prefix, hex or base64, and an optional timestamp header
   (then the signed bytes are ``"<ts>." + body``).
+- Standard Webhooks (standardwebhooks.com; Svix and others): ``webhook-signature: v1,<base64> [v1,...]``
+  over ``"<webhook-id>.<webhook-timestamp>." + body``, keyed by the base64 after the secret's ``whsec_``
+  prefix; the delivery id is signed, so it identifies retries.
 
 Every comparison is constant-time (:func:`hmac.compare_digest` on bytes) and exact: nothing is
 case-folded or trimmed, so any change of one byte of the body, signature or timestamp is refused.
@@ -24,7 +27,8 @@ from typing import Any
 
 from functions.common.errors import CODES_BY_STATUS, HttpError
 
-KINDS = ("github", "stripe", "slack", "hmac-sha256")
+KINDS = ("github", "stripe", "slack", "hmac-sha256", "standard-webhooks")
+STANDARD_SECRET_PREFIX = "whsec_"
 BODY_FORMATS = ("json", "form")
 ENCODINGS = ("hex", "base64")
 DEFAULT_TOLERANCE_SECONDS = 300
@@ -83,6 +87,8 @@ class Scheme:
             raise ValueError("tolerance_seconds must be positive")
         if self.kind == "slack" and not self.timestamp_header:
             raise ValueError("the slack scheme needs its timestamp header")
+        if self.kind == "standard-webhooks" and not (self.timestamp_header and self.delivery_header):
+            raise ValueError("the standard-webhooks scheme needs its timestamp and id headers")
 
     @property
     def headers(self) -> tuple[str, ...]:
@@ -118,6 +124,24 @@ def slack(tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS, body_format: str =
     return Scheme("slack", "X-Slack-Signature", timestamp_header="X-Slack-Request-Timestamp",
                   delivery_field="event_id", event_fields=("event.type", "type", "command"),
                   body_format=body_format, tolerance_seconds=tolerance_seconds)
+
+
+def standard_webhooks(tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS) -> Scheme:
+    """Standard Webhooks (``webhook-id``, ``webhook-timestamp``, ``webhook-signature``; ``type`` in the body)."""
+    return Scheme("standard-webhooks", "webhook-signature", timestamp_header="webhook-timestamp",
+                  delivery_header="webhook-id", event_fields=("type",), encoding="base64",
+                  tolerance_seconds=tolerance_seconds)
+
+
+def standard_key(secret: bytes) -> bytes:
+    """The HMAC key of a Standard Webhooks secret: the base64 after ``whsec_`` (a secret without the
+    prefix is used as it is)."""
+    if secret.startswith(STANDARD_SECRET_PREFIX.encode()):
+        try:
+            return base64.b64decode(secret[len(STANDARD_SECRET_PREFIX):], validate=True)
+        except ValueError:
+            raise Rejected(401, "the configured whsec_ secret is not valid base64", secret_mismatch=True) from None
+    return secret
 
 
 def hmac_sha256(
@@ -203,6 +227,16 @@ def verify(
     if scheme.kind == "stripe":
         timestamp, candidates = _stripe_parts(signature)
         message = str(timestamp).encode() + b"." + body
+    elif scheme.kind == "standard-webhooks":
+        delivery = headers.get((scheme.delivery_header or "").lower(), "")
+        if not delivery:
+            raise Rejected(401, f"missing {scheme.delivery_header}")
+        timestamp = _timestamp(headers.get((scheme.timestamp_header or "").lower()), scheme.timestamp_header or "")
+        candidates = [part[3:].encode() for part in signature.split(" ") if part.startswith("v1,")]
+        if not candidates:
+            raise Rejected(401, f"malformed {scheme.signature_header}: no v1 signature")
+        message = f"{delivery}.{timestamp}.".encode() + body
+        secrets = [(label, standard_key(secret)) for label, secret in secrets]
     else:
         candidates = [signature.encode()]
         if scheme.timestamp_header:
@@ -234,12 +268,20 @@ def _expected(scheme: Scheme, digest: bytes) -> bytes:
         return digest.hex().encode()
     if scheme.kind == "slack":
         return b"v0=" + digest.hex().encode()
+    if scheme.kind == "standard-webhooks":
+        return base64.b64encode(digest)
     encoded = digest.hex().encode() if scheme.encoding == "hex" else base64.b64encode(digest)
     return scheme.signature_prefix.encode() + encoded
 
 
-def sign(scheme: Scheme, secret: bytes, body: bytes, timestamp: int | None = None) -> dict[str, str]:
+def sign(scheme: Scheme, secret: bytes, body: bytes, timestamp: int | None = None,
+         delivery_id: str | None = None) -> dict[str, str]:
     """The headers a sender using ``scheme`` would send for ``body`` (for tests, demos and benchmarks)."""
+    if scheme.kind == "standard-webhooks":
+        assert timestamp is not None and delivery_id, "standard webhooks sign an id and a timestamp"
+        digest = _mac(standard_key(secret), f"{delivery_id}.{timestamp}.".encode() + body)
+        return {"webhook-id": delivery_id, "webhook-timestamp": str(timestamp),
+                "webhook-signature": "v1," + base64.b64encode(digest).decode()}
     if scheme.kind == "stripe":
         assert timestamp is not None, "stripe signs a timestamp"
         digest = _mac(secret, str(timestamp).encode() + b"." + body)

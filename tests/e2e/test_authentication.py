@@ -10,7 +10,8 @@ import boto3
 from tests.e2e.support import api_id_of, catalog_routes, exported_urls
 
 PUBLIC_ROUTES = {"/webhooks/{source}", "/webhooks/github", "/webhooks/stripe", "/webhooks/slack", "/webhooks/acme",
-                 "/webhooks/rotating", "/webhooks/github-async"}  # authenticated by their webhook signature
+                 "/webhooks/rotating", "/webhooks/github-async",
+                 "/webhooks/standard"}  # authenticated by their webhook signature
 # Routes authenticated otherwise than by SigV4: (authorization type, an unauthenticated call's status and code).
 OTHER_AUTH = {"/limited/hello": ("CUSTOM", 401, "UNAUTHORIZED"),  # the rate-limit authorizer: a registered key
               "/tiers/hello": ("NONE", 403, "INVALID_API_KEY")}  # API keys with usage plans

@@ -35,7 +35,7 @@ BAD_REQUESTS: dict[tuple[str, str], BadRequest] = {
     ("GET", "/quotes/{correlationId}"): BadRequest("/quotes/not-a-uuid", None, 400, "invalid_input"),
     ("POST", "/webhooks/{source}"): BadRequest("/webhooks/nobody", "{}", 404, "not_found"),
     **{("POST", f"/webhooks/{source}"): BadRequest(f"/webhooks/{source}", '{"unsigned": true}', 401, "unauthorized")
-       for source in ("github", "stripe", "slack", "acme", "rotating")},
+       for source in ("github", "stripe", "slack", "acme", "rotating", "standard")},
     ("GET", "/limited/hello"): BadRequest("/limited/hello", None, 401, "UNAUTHORIZED"),  # no API key
     ("GET", "/tiers/hello"): BadRequest("/tiers/hello", None, 403, "INVALID_API_KEY"),
     ("POST", "/decorated/{key}"): BadRequest("/decorated/x", '{"cost": 11}', 400, "invalid_input"),
@@ -79,7 +79,7 @@ def test_every_route_refuses_bad_input_with_the_one_error_body(catalog, api_url,
         assert body["code"] == bad.code and isinstance(body["message"], str) and body["message"], where
         assert "Traceback" not in response.text and 'File "' not in response.text, where
         checked += 1
-    assert checked >= 30  # the catalog has 30 routes today
+    assert checked >= 31  # the catalog has 31 routes today
 
 
 def test_a_path_no_route_serves_answers_in_the_same_shape(catalog, api_url, http):

@@ -23,7 +23,8 @@ from tests.e2e.scatter_gather.support import (
 )
 from tests.e2e.support import wait_until
 
-DEADLINE_MARGIN = 2.5  # seconds a completion may trail its deadline (timer and task start-up)
+DEADLINE_MARGIN = 5.0  # seconds a completion may trail its deadline: timer and task start-up, which reached 3.2 s
+# with two emulators busy on two cores (make test runs two xdist workers)
 
 
 @pytest.fixture(scope="module")

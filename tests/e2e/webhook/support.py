@@ -23,6 +23,7 @@ SCHEMES = {
     "rotating": schemes.github(),
     "github-async": schemes.github(),
     "stripe": schemes.stripe(),
+    "standard": schemes.standard_webhooks(),
     "slack": schemes.slack(),
     "acme": schemes.hmac_sha256("X-Acme-Signature", timestamp_header="X-Acme-Timestamp", signature_prefix="v1=",
                                 encoding="base64", delivery_header="X-Acme-Delivery", event_headers=["X-Acme-Event"]),
@@ -64,13 +65,16 @@ class Sender:
             # Like a real sender's, every body is unique (a delivery is recognised by its signed content too).
             payload = {"id": delivery_id, "type": event} if scheme.kind == "stripe" else {"hello": "world",
                                                                                            "sent": delivery_id}
+        if scheme.kind == "standard-webhooks" and isinstance(payload, dict):
+            payload = {"type": event, "timestamp": "2026-12-01T00:00:00Z", "data": payload}
         if scheme.kind == "slack" and isinstance(payload, dict):
             payload = {"type": "event_callback", "event_id": delivery_id, "event": {"type": event}, **payload}
         if body is None:
             body = json.dumps(payload, ensure_ascii=False).encode()
         timestamp = timestamp if timestamp is not None else int(time.time())
         headers = schemes.sign(scheme, secret or current_secret(self.outputs, source), body,
-                               timestamp if scheme.kind in ("stripe", "slack") or scheme.timestamp_header else None)
+                               timestamp if scheme.kind in ("stripe", "slack") or scheme.timestamp_header else None,
+                               delivery_id=delivery_id)
         headers["Content-Type"] = "application/json"
         if scheme.kind == "github":
             headers.update({"X-GitHub-Delivery": delivery_id, "X-GitHub-Event": event})
