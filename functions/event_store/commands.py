@@ -57,6 +57,8 @@ def open_account() -> Response:
     owner = body.get("owner")
     if not isinstance(owner, str) or not owner.strip() or len(owner) > MAX_OWNER:
         raise InvalidInput(f"'owner' must be a non-empty string of at most {MAX_OWNER} characters")
+    if "id" in body and not isinstance(body["id"], str):
+        raise InvalidInput("'id' must be a string")
     account_id = validate_name(body["id"], "account id") if "id" in body else uuid.uuid4().hex
     try:
         [position] = log.append([accounts.opened(account_id, owner)], token=_token(account_id))

@@ -45,7 +45,7 @@ def _min_version() -> int | None:
     raw = (app.current_event.query_string_parameters or {}).get("min_version")
     if raw is None:
         return None
-    if not raw.isdigit() or not 1 <= int(raw) <= 10**12:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 10**12:
         raise InvalidInput(f"'min_version' must be a whole number from 1, not {raw[:40]!r}")
     return int(raw)
 

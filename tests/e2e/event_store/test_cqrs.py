@@ -52,6 +52,9 @@ def test_a_commands_version_is_visible_in_the_read_model_within_seconds(http, ba
 
     view = _read(http, base, account, min_version=3)  # read-your-writes: waits for version 3
     assert (view["owner"], view["balance"], view["version"]) == ("ada", 70, 3)
+    for bad in ("²", "-1", "0", "1e3", "9" * 40):
+        refused = http.get(f"{base}/accounts/{account}", params={"min_version": bad}, timeout=30)
+        assert (refused.status_code, refused.json()["code"]) == (400, "invalid_input"), (bad, refused.text)
     behind = http.get(f"{base}/accounts/{account}", params={"min_version": 99}, timeout=30)
     assert behind.status_code == 409 and behind.json()["code"] == "read_model_behind"
     assert behind.headers["Retry-After"] == "1"
@@ -72,6 +75,7 @@ def test_no_overdraft_and_stale_versions_append_nothing(http, base):
 @pytest.mark.parametrize(("path", "body", "status", "code"), [
     ("/accounts", {"owner": ""}, 400, "invalid_input"),
     ("/accounts", {"owner": "x", "color": "red"}, 400, "invalid_input"),
+    ("/accounts", {"owner": "x", "id": 5}, 400, "invalid_input"),
     ("/accounts/{id}/deposits", {"amount": -5}, 400, "invalid_input"),
     ("/accounts/{id}/deposits", {"amount": "5"}, 400, "invalid_input"),
     ("/accounts/nobody-{id}/deposits", {"amount": 5}, 404, "not_found"),
