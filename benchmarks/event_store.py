@@ -45,12 +45,7 @@ from localcloud.target import Target, reachable_url  # noqa: E402
 RESULTS = ROOT / "benchmarks" / "results"
 SEQUENTIAL, WRITERS, PER_WRITER, LONG_STREAM, TAIL, ROUNDS = 200, 16, 25, 1000, 10, 5
 LAG_COMMANDS = 40
-PROGRAM = """
-import pulumi
-from components.event_store import BankAccounts, EventStore
-pulumi.export("store", EventStore("bench").outputs)
-pulumi.export("cqrs", BankAccounts("bench-accounts").outputs)
-"""
+PROGRAM = ROOT / "benchmarks" / "programs" / "event_store"
 
 
 def _event(originator: str, version: int) -> StoredEvent:
@@ -175,10 +170,7 @@ def chart(data: dict[str, Any], path: Path) -> None:
 
 
 def measure(target: Target) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as program:
-        (Path(program) / "Pulumi.yaml").write_text("name: event-store-benchmark\nruntime: python\n")
-        (Path(program) / "__main__.py").write_text(PROGRAM)
-        outputs = deploy(Path(program), target, stack="bench").outputs
+    outputs = deploy(PROGRAM, target, stack="bench").outputs
     table = outputs["store"]["events_table_name"]
     client = boto3.client("dynamodb")
     data: dict[str, Any] = {"target": target.kind, "cpus": os.cpu_count(), "python": platform.python_version(),

@@ -21,7 +21,6 @@ import random
 import secrets
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -47,29 +46,8 @@ from localcloud.target import Target, reachable_url  # noqa: E402
 RESULTS = ROOT / "benchmarks" / "results"
 ALGORITHMS = ("token_bucket", "fixed_window", "sliding_log", "sliding_counter")
 CLIENTS, REQUESTS, LIMIT = 16, 400, 100
-BUFFERED, N = 1000, 2
-PROGRAM = f"""
-import pulumi
-from components.core import PythonFunction, PythonFunctionArgs, RestApi, RestApiArgs, Route, iam
-from components.rate_limit import Downstream, Limit, RateLimiter, RateLimiterArgs, RequestBuffer, RequestBufferArgs
-import pulumi_aws as aws
-
-limiter = RateLimiter("bench", RateLimiterArgs(limits=[Limit("per_minute", 100000, 60)]))
-backend = PythonFunction("bench-backend", PythonFunctionArgs(package="rate_limit", handler="demo.handler",
-                         statements=limiter.statements(), environment=limiter.environment()))
-api = RestApi("bench-api", RestApiArgs(routes=[Route("GET", "/limited/hello", backend)], auth=limiter.authorizer))
-observations = aws.dynamodb.Table("bench-observations", hash_key="id", billing_mode="PAY_PER_REQUEST",
-                                  attributes=[aws.dynamodb.TableAttributeArgs(name="id", type="S")])
-downstream_file = "{ROOT}/tests/e2e/rate_limit/catalog_downstream.py"
-buffer = RequestBuffer("bench-buffer", RequestBufferArgs(max_concurrency={N}, worker_timeout=10, downstream=Downstream(
-    handler="catalog_downstream.call", files={{"catalog_downstream.py": downstream_file}},
-    statements=[iam.dynamodb_statement(observations.arn, ["UpdateItem"])],
-    settings={{"observations_table": observations.name}})))
-pulumi.export("limiter", limiter.outputs)
-pulumi.export("api", api.outputs)
-pulumi.export("buffer", buffer.outputs)
-pulumi.export("observations", observations.name)
-"""
+BUFFERED, N = 1000, 2  # N: the program's RequestBufferArgs.max_concurrency
+PROGRAM = ROOT / "benchmarks" / "programs" / "rate_limit"
 
 
 def counting_client(counter: Counter[str]) -> Any:
@@ -225,10 +203,7 @@ def chart(data: dict[str, Any], path: Path) -> None:
 
 
 def measure(target: Target) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as program:
-        (Path(program) / "Pulumi.yaml").write_text("name: rate-limit-benchmark\nruntime: python\n")
-        (Path(program) / "__main__.py").write_text(PROGRAM)
-        outputs = deploy(Path(program), target, stack="bench").outputs
+    outputs = deploy(PROGRAM, target, stack="bench").outputs
     table = outputs["limiter"]["state_table_name"]
     data: dict[str, Any] = {"target": target.kind, "cpus": os.cpu_count(), "python": platform.python_version()}
     data["admission"] = admission(table)

@@ -90,18 +90,13 @@ class DynamoDBAggregateRecorder(AggregateRecorder):
                       desc: bool = False, limit: int | None = None) -> Sequence[StoredEvent]:
         values = {":pk": {"S": self._pk(str(originator_id))}, ":low": {"N": str(-1 if gt is None else gt)},
                   ":high": {"N": str(2**62 if lte is None else lte)}}
-        query: dict[str, Any] = {"TableName": self.log.table, "ConsistentRead": True, "ScanIndexForward": not desc,
-                                 "KeyConditionExpression": "pk = :pk AND sk BETWEEN :low AND :high",
-                                 "ExpressionAttributeValues": values}
         found: list[StoredEvent] = []
-        while limit is None or len(found) < limit:
-            page = self.log.dynamodb.query(**query)
-            found += [StoredEvent(originator_id, int(i["sk"]["N"]), i["t"]["S"], bytes(i["d"]["B"]))
-                      for i in page.get("Items", []) if gt is None or int(i["sk"]["N"]) > gt]
-            if "LastEvaluatedKey" not in page:
-                break
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return found if limit is None else found[:limit]
+        for item in self.log.query("pk = :pk AND sk BETWEEN :low AND :high", values, forward=not desc):
+            if gt is None or int(item["sk"]["N"]) > gt:
+                found.append(StoredEvent(originator_id, int(item["sk"]["N"]), item["t"]["S"], bytes(item["d"]["B"])))
+                if limit is not None and len(found) == limit:
+                    break
+        return found
 
     def _pk(self, originator_id: str) -> str:
         return f"{self.log.namespace}{self.purpose}#{originator_id}"

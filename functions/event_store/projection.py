@@ -111,17 +111,18 @@ class AccountsProjection:
         return totals
 
     def _current(self, account_id: str) -> accounts.Account | None:
-        item = self._item(account_id)
+        item = self.item(account_id)
         if item is None:
             return None
         owner, balance = item.get("owner", {}).get("S", ""), int(item.get("balance", {}).get("N", 0))
         return accounts.Account(owner=owner, balance=balance, opened=True)
 
     def _version(self, account_id: str) -> int:
-        item = self._item(account_id)
+        item = self.item(account_id)
         return int(item["version"]["N"]) if item else 0
 
-    def _item(self, account_id: str) -> dict[str, Any] | None:
+    def item(self, account_id: str) -> dict[str, Any] | None:
+        """The read model's row of ``account_id`` (or of the checkpoint), strongly consistent."""
         return self.dynamodb.get_item(TableName=self.table, Key={"id": {"S": account_id}},
                                       ConsistentRead=True).get("Item")
 

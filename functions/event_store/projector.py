@@ -8,7 +8,6 @@ the rest apply; any other failure fails the batch, which the stream retries in o
 
 from __future__ import annotations
 
-from base64 import b64decode
 from typing import Any
 
 import boto3
@@ -17,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.event_store.config import AccountsConfig
 from functions.event_store.projection import AccountsProjection
-from functions.event_store.store import RecordedEvent
+from functions.event_store.store import RecordedEvent, log_events
 
 config = AccountsConfig.from_environment()
 logger = Logger(service="event-store-projector")
@@ -31,14 +30,7 @@ def events_of(record: dict[str, Any]) -> list[RecordedEvent]:
     image = record.get("dynamodb", {}).get("NewImage") or {}
     if record.get("eventName") != "INSERT" or not image.get("pk", {}).get("S", "").startswith(LOG_PREFIX):
         return []
-    first = int(image["sk"]["N"])
-    found = []
-    for offset, entry in enumerate(image["events"]["L"]):
-        event = entry["M"]
-        data = event["d"]["B"]
-        found.append(RecordedEvent(event["s"]["S"], int(event["v"]["N"]), event["t"]["S"],
-                                   b64decode(data) if isinstance(data, str) else bytes(data), first + offset))
-    return found
+    return list(log_events(image))
 
 
 @logger.inject_lambda_context

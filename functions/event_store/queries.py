@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
@@ -37,10 +36,6 @@ class ReadModelBehind(Conflict):
     code = "read_model_behind"
 
 
-def _item(key: str) -> dict[str, Any] | None:
-    return dynamodb.get_item(TableName=config.read_model_table, Key={"id": {"S": key}}, ConsistentRead=True).get("Item")
-
-
 def _min_version() -> int | None:
     raw = (app.current_event.query_string_parameters or {}).get("min_version")
     if raw is None:
@@ -56,7 +51,7 @@ def account(account_id: str) -> dict:
     wanted = _min_version()
     deadline = time.monotonic() + config.max_wait_seconds
     while True:
-        item = _item(account_id)
+        item = projection.item(account_id)
         version = int(item["version"]["N"]) if item else 0
         if wanted is None or version >= wanted:
             break
@@ -80,7 +75,7 @@ def _projection(name: str) -> None:
 @app.get("/projections/<name>")
 def lag(name: str) -> dict:
     _projection(name)
-    checkpoint = _item(CHECKPOINT)
+    checkpoint = projection.item(CHECKPOINT)
     applied = int(checkpoint["position"]["N"]) if checkpoint else 0
     last = log.last_position() or 0
     return {"checkpoint": applied, "last_position": last, "behind": last - applied}

@@ -33,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import random
 import time
+from base64 import b64decode
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -263,7 +264,7 @@ class EventLog:
         low = (self._item_holding(pk, after + 1) or 0) if after is not None else 0  # snapshot + tail
         condition = "pk = :pk AND sk BETWEEN :low AND :high"
         values = {":pk": {"S": self._pk(pk)}, ":low": _n(low), ":high": _n(up_to if up_to is not None else 2**62)}
-        found = [self._upcast(event) for item in self._query(condition, values, forward=not backwards)
+        found = [self._upcast(event) for item in self.query(condition, values, forward=not backwards)
                  for event in self._stream_events(stream_id, item)]
         found = [e for e in found if (after is None or e.version > after) and (up_to is None or e.version <= up_to)]
         found.sort(key=lambda e: e.version, reverse=backwards)
@@ -299,8 +300,8 @@ class EventLog:
         for current in range(first // BLOCK, highest // BLOCK + 1):
             values = {":pk": {"S": self._pk(f"log#{current}")}, ":low": _n(first if current == first // BLOCK else 0),
                       ":high": _n(highest)}
-            for item in self._query("pk = :pk AND sk BETWEEN :low AND :high", values):
-                yield from map(self._upcast, _log_events(item))
+            for item in self.query("pk = :pk AND sk BETWEEN :low AND :high", values):
+                yield from map(self._upcast, log_events(item))
 
     def _item_holding(self, pk: str, position: int) -> int | None:
         """The sort key of the item of ``pk`` that starts at or before ``position`` (commits and log items
@@ -318,7 +319,8 @@ class EventLog:
             event = self.upcasters[event.topic](event)
         return event
 
-    def _query(self, condition: str, values: dict[str, Any], forward: bool = True) -> Iterator[dict[str, Any]]:
+    def query(self, condition: str, values: dict[str, Any], forward: bool = True) -> Iterator[dict[str, Any]]:
+        """Every item a key-condition query on the table returns, page after page, strongly consistent."""
         query: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": condition,
                                  "ExpressionAttributeValues": values, "ScanIndexForward": forward,
                                  "ConsistentRead": True}
@@ -367,7 +369,9 @@ def _by_stream(events: Sequence[NewEvent]) -> dict[str, list[NewEvent]]:
     return streams
 
 
-def _log_events(item: dict[str, Any]) -> Iterator[RecordedEvent]:
+def log_events(item: dict[str, Any]) -> Iterator[RecordedEvent]:
+    """The events of one log item in DynamoDB's JSON, as read (binary as bytes) or as a stream record's
+    image carries it (binary as base64 text)."""
     first = int(item["sk"]["N"])
     for offset, e in enumerate(item["events"]["L"]):
         m = e["M"]
@@ -390,5 +394,5 @@ def _n(value: int) -> dict[str, str]:
     return {"N": str(value)}
 
 
-def _bytes(value: Any) -> bytes:
-    return bytes(value)
+def _bytes(value: bytes | str) -> bytes:
+    return b64decode(value) if isinstance(value, str) else bytes(value)

@@ -20,8 +20,9 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
 
+from functions.common.user_code import describe_error
 from functions.priority.config import PriorityConfig
-from functions.priority.jobs import Job, JobHandler, JobRequest, describe_error, now_millis
+from functions.priority.jobs import Job, JobHandler, JobRequest, now_millis
 from functions.priority.records import is_condition_failure, update_kwargs
 
 QUEUED, SUCCEEDED, FAILED = "queued", "succeeded", "failed"

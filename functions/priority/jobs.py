@@ -3,7 +3,6 @@ Python clients and both workers, so every entry point refuses the same bad input
 
 from __future__ import annotations
 
-import importlib
 import json
 import time
 import uuid
@@ -11,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from functions.common.user_code import load_callable
 from functions.common.validation import InvalidInput
 
 DEFAULT_MAX_PAYLOAD_BYTES = 16 * 1024
@@ -102,16 +102,4 @@ def acknowledge(job: Job) -> dict[str, Any]:
 
 def load_handler(dotted: str) -> JobHandler:
     """The job handler named ``package.module.function`` (in the function archive or a layer)."""
-    module_name, _, attribute = dotted.rpartition(".")
-    if not module_name:
-        raise ValueError(f"job handler {dotted!r} must be 'module.function'")
-    handler = getattr(importlib.import_module(module_name), attribute, None)
-    if not callable(handler):
-        raise ValueError(f"job handler {dotted!r} is not a callable")
-    return handler
-
-
-def describe_error(exc: BaseException, limit: int = 1000) -> str:
-    """``Type: message``, truncated so an error fits in an outcome record."""
-    text = f"{type(exc).__name__}: {exc}"
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return load_callable(dotted, "job handler")

@@ -18,8 +18,9 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from functions.common.user_code import describe_error
 from functions.priority.config import PriorityConfig
-from functions.priority.jobs import Job, describe_error, load_handler, now_millis
+from functions.priority.jobs import Job, load_handler, now_millis
 from functions.priority.outcomes import OutcomeStore
 
 config = PriorityConfig.from_environment()

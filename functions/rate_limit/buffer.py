@@ -7,7 +7,6 @@ request at a time and records ``done`` (with the result) or, after the last rece
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 import time
@@ -15,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from functions.common.user_code import load_callable
 from functions.common.validation import InvalidInput, dynamodb_item, json_object
 
 REQUEST_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -72,16 +72,7 @@ def from_message(body: str, attempt: int, settings: Mapping[str, str]) -> Reques
 
 
 def load_downstream(dotted: str) -> Downstream:
-    module_name, _, attribute = dotted.rpartition(".")
-    function = getattr(importlib.import_module(module_name), attribute, None)
-    if not callable(function):
-        raise ValueError(f"downstream handler {dotted!r} is not a callable")
-    return function
-
-
-def describe_error(exc: BaseException, limit: int = 1000) -> str:
-    text = f"{type(exc).__name__}: {exc}"
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return load_callable(dotted, "downstream handler")
 
 
 def expires_at(ttl_seconds: int, clock: Callable[[], float] = time.time) -> int:

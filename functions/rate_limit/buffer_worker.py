@@ -21,7 +21,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from functions.common.errors import error_code
-from functions.rate_limit.buffer import describe_error, from_message, load_downstream
+from functions.common.user_code import describe_error
+from functions.rate_limit.buffer import from_message, load_downstream
 from functions.rate_limit.config import RateLimitConfig
 
 config = RateLimitConfig.from_environment()

@@ -11,11 +11,12 @@ the key's order, failures retried, and a message that keeps failing moved to the
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from functions.common import user_code
+from functions.common.user_code import load_callable
 from functions.sharding.ledger import Ledger
 from functions.sharding.messages import Envelope
 
@@ -43,12 +44,11 @@ def acknowledge(message: ShardMessage) -> dict[str, Any]:
 
 def load_handler(path: str) -> Callable[[ShardMessage], Any]:
     """``module.function`` (e.g. ``my_handlers.on_message``) as a callable."""
-    module, _, name = path.rpartition(".")
-    return getattr(importlib.import_module(module), name)
+    return load_callable(path, "message handler")
 
 
 def describe_error(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"[:MAX_ERROR_LENGTH]
+    return user_code.describe_error(error, MAX_ERROR_LENGTH)
 
 
 class ShardWorker:

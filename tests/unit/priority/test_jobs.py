@@ -10,10 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from functions.common.user_code import describe_error
 from functions.common.validation import InvalidInput
 from functions.priority.client import PriorityQueueClient
 from functions.priority.dynamo_queue import DynamoJobQueue, Outcome, plain, queue_key
-from functions.priority.jobs import Job, describe_error, job_request_from_body, load_handler, parse_levels, validate_job
+from functions.priority.jobs import Job, job_request_from_body, load_handler, parse_levels, validate_job
 from functions.priority.records import is_condition_failure, update_kwargs
 from tests.e2e.priority import catalog_jobs as example_jobs
 
