@@ -6,7 +6,8 @@
 - :class:`RestApi` and :class:`Route`: API Gateway REST v1 routes to Lambda or to AWS services,
   authenticated by :class:`IamAuth` (default), :class:`ApiKeyAuth`, :class:`LambdaAuthorizer`, or
   explicitly :class:`Public`.
-- :func:`queue_with_dead_letters`, :func:`sqs_consumer`, :func:`allow_service_to_send`: queues.
+- :func:`queue_with_dead_letters`, :func:`sqs_consumer`, :func:`allow_service_to_send`,
+  :func:`events_to_queue`: queues.
 - :func:`on_demand_table`: the catalog's DynamoDB table shape.
 - :mod:`~components.core.iam`: least-privilege policy statements and roles.
 - :mod:`~components.core.validation`: argument checks that name the failing field.
@@ -24,7 +25,7 @@ from components.core.auth import (
 )
 from components.core.component import PatternComponent, check_output_names
 from components.core.function import PythonFunction, PythonFunctionArgs, handoff
-from components.core.queues import allow_service_to_send, queue_with_dead_letters, sqs_consumer
+from components.core.queues import allow_service_to_send, events_to_queue, queue_with_dead_letters, sqs_consumer
 from components.core.rest_api import RestApi, RestApiArgs, Route, ServiceIntegration, ServiceResponse
 from components.core.tables import on_demand_table
 
@@ -46,6 +47,7 @@ __all__ = [
     "ServiceResponse",
     "allow_service_to_send",
     "check_output_names",
+    "events_to_queue",
     "handoff",
     "iam",
     "on_demand_table",

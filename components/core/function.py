@@ -62,6 +62,7 @@ class PythonFunctionArgs:
     timeout / memory_size: Lambda settings, seconds / MB.
     reserved_concurrency: reserved concurrent executions; ``None`` leaves it unreserved.
     extra_files: more code in the archive: archive path (``my_jobs.py``, ``my_pkg/``) -> file or folder.
+    shared_packages: other packages under ``functions/`` the handler imports (``functions/common`` is always in).
     dependencies: where the package's ``requirements.txt`` goes: ``bundle`` (in the archive, runs
         everywhere) or ``layer`` (a layer version; AWS only, LocalStack's free image ignores layers).
     layers: extra layer ARNs.
@@ -76,6 +77,7 @@ class PythonFunctionArgs:
     memory_size: int = 256
     reserved_concurrency: int | None = None
     extra_files: Mapping[str, str] = field(default_factory=dict)
+    shared_packages: Sequence[str] = ()
     dependencies: Literal["bundle", "layer"] = "bundle"
     log_retention_days: int = 14
     layers: Sequence[pulumi.Input[str]] = ()
@@ -136,7 +138,8 @@ class PythonFunction(PatternComponent):
             runtime=args.runtime,
             handler=f"functions.{args.package}.{args.handler}",
             code=pulumi.FileArchive(str(packaging.function_archive(
-                args.package, extra_files=args.extra_files, runtime=args.runtime,
+                args.package, shared=(*packaging.DEFAULT_SHARED, *args.shared_packages), extra_files=args.extra_files,
+                runtime=args.runtime,
                 requirements=requirements if args.dependencies == "bundle" else None))),
             timeout=args.timeout,
             memory_size=args.memory_size,

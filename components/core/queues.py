@@ -1,5 +1,5 @@
 """Queues written once: a work queue with its dead-letter queue, the SQS -> Lambda consumer wiring,
-and the queue policy that lets one AWS service send to a queue.
+the queue policy that lets one AWS service send to a queue, and a bus rule delivering into a queue.
 
 Every asynchronous path in the catalog ends in a DLQ: a message that fails ``max_receive_count``
 times is moved there by SQS redrive and kept for 14 days (the SQS maximum) for inspection.
@@ -93,3 +93,26 @@ def allow_service_to_send(
         })),
         opts=pulumi.ResourceOptions(parent=parent),
     )
+
+
+def events_to_queue(
+    name: str, bus_name: pulumi.Input[str], event_pattern: pulumi.Input[str], queue: aws.sqs.Queue,
+    dead_letter_queue: aws.sqs.Queue, parent: pulumi.Resource, description: str,
+) -> aws.cloudwatch.EventRule:
+    """A rule on ``bus_name`` sending matching events into ``queue``; what EventBridge cannot deliver
+    after a day of retries goes to ``dead_letter_queue`` (both queues allow only this rule to send)."""
+    rule = aws.cloudwatch.EventRule(f"{name}-rule", event_bus_name=bus_name, event_pattern=event_pattern,
+                                    description=description, opts=pulumi.ResourceOptions(parent=parent))
+    for suffix, target in (("queue", queue), ("dlq", dead_letter_queue)):
+        allow_service_to_send(f"{name}-{suffix}-policy", target, "events.amazonaws.com", rule.arn, parent)
+    aws.cloudwatch.EventTarget(
+        f"{name}-target",
+        rule=rule.name,
+        event_bus_name=bus_name,
+        arn=queue.arn,
+        retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(maximum_event_age_in_seconds=24 * 3600,
+                                                                maximum_retry_attempts=185),
+        dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=dead_letter_queue.arn),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return rule

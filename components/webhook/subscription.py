@@ -16,9 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws as aws
 
-from components.core import PatternComponent, allow_service_to_send, queue_with_dead_letters, validation
+from components.core import PatternComponent, events_to_queue, queue_with_dead_letters, validation
 from functions.webhook.delivery import EVENT_SOURCE_PREFIX
 
 
@@ -59,25 +58,11 @@ class WebhookSubscription(PatternComponent):
 
     def __init__(self, name: str, args: WebhookSubscriptionArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(name, opts)
-        child = self.child
         self.queue, self.dead_letter_queue = queue_with_dead_letters(
             f"{name}-queue", f"{name}-dlq", args.max_receive_count, self,
             visibility_timeout_seconds=args.visibility_timeout_seconds,
         )
-        self.rule = aws.cloudwatch.EventRule(
-            f"{name}-rule", event_bus_name=args.bus_name, event_pattern=args.event_pattern(),
-            description="webhook events for a subscriber", opts=child)
-        for suffix, queue in (("queue", self.queue), ("dlq", self.dead_letter_queue)):  # target + its DLQ
-            allow_service_to_send(f"{name}-{suffix}-policy", queue, "events.amazonaws.com", self.rule.arn, self)
-        aws.cloudwatch.EventTarget(
-            f"{name}-target",
-            rule=self.rule.name,
-            event_bus_name=args.bus_name,
-            arn=self.queue.arn,
-            retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(maximum_event_age_in_seconds=24 * 3600,
-                                                                    maximum_retry_attempts=185),
-            dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=self.dead_letter_queue.arn),
-            opts=child,
-        )
+        self.rule = events_to_queue(name, args.bus_name, args.event_pattern(), self.queue, self.dead_letter_queue,
+                                    self, "webhook events for a subscriber")
         self._publish({"events_queue_url": self.queue.url, "events_queue_arn": self.queue.arn,
                        "events_dlq_url": self.dead_letter_queue.url, "events_rule_arn": self.rule.arn})
