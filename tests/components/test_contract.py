@@ -36,6 +36,7 @@ TYPE_TOKENS = {
     "ShardedQueue": "serverless-patterns:sharding:ShardedQueue",
     "EventStore": "serverless-patterns:event_store:EventStore",
     "BankAccounts": "serverless-patterns:event_store:BankAccounts",
+    "WebhookDispatcher": "serverless-patterns:webhook_delivery:WebhookDispatcher",
 }
 
 
@@ -106,7 +107,7 @@ def test_the_catalog_exports_each_component_outputs_as_built(catalog):
     for export in ("counter.outputs", "sequence.outputs", "priority.outputs", "priority_dynamo.outputs",
                    "broker.outputs", "webhook.outputs", "webhook_events.outputs", "limiter.outputs",
                    "limited_api.outputs", "decorated_api.outputs", "buffer.outputs",
-                   "sharding.outputs"):
+                   "sharding.outputs", "webhook_delivery.outputs"):
         assert export in source
 
 
@@ -135,7 +136,7 @@ def test_every_args_class_is_frozen_and_keyword_only():
     import dataclasses
 
     classes = _args_classes()
-    assert len(classes) == 15, sorted(classes)
+    assert len(classes) == 16, sorted(classes)
     for name, cls in classes.items():
         assert cls.__dataclass_params__.frozen, f"{name} is not frozen"
         assert all(f.kw_only for f in dataclasses.fields(cls)), f"{name} is not keyword-only"
@@ -152,6 +153,7 @@ def _nonsense_cases() -> list[tuple[str, Any, str]]:
     from components.sequence import SequenceGeneratorArgs, SequenceSpec
     from components.sharding import Membership, ShardedQueueArgs
     from components.webhook import WebhookIngressArgs, WebhookSource, WebhookSubscriptionArgs, github
+    from components.webhook_delivery import WebhookDispatcherArgs
 
     target = ProviderTarget(registry_table_name="r", topic_arn="t")
     return [
@@ -185,6 +187,10 @@ def _nonsense_cases() -> list[tuple[str, Any, str]]:
         ("BankAccountsArgs.snapshot_every", lambda: BankAccountsArgs(snapshot_every=0), ""),
         ("ShardedQueueArgs.membership",
          lambda: ShardedQueueArgs(shards=["a"], membership=Membership.initial(["b"])), ""),
+        ("WebhookDispatcherArgs.event_types", lambda: WebhookDispatcherArgs(event_types=[]), ""),
+        ("WebhookDispatcherArgs.schedule", lambda: WebhookDispatcherArgs(event_types=["a"], schedule=[0, -5]), ""),
+        ("WebhookDispatcherArgs.allowed_networks",
+         lambda: WebhookDispatcherArgs(event_types=["a"], allowed_networks=["localhost"]), ""),
     ]
 
 
