@@ -126,9 +126,8 @@ def rotate_secret(endpoint_id: str) -> dict:
 
 @app.get("/endpoints/<endpoint_id>/attempts")
 def endpoint_attempts(endpoint_id: str) -> dict:
-    endpoint = _endpoint(endpoint_id)
-    return {"attempts": attempts_view(store.endpoint_attempts(endpoint["endpoint_id"],
-                                                               _query_int("limit", 50, MAX_PAGE)))}
+    limit = _query_int("limit", 50, MAX_PAGE)  # the whole request is checked before any read
+    return {"attempts": attempts_view(store.endpoint_attempts(_endpoint(endpoint_id)["endpoint_id"], limit))}
 
 
 @app.post("/messages")

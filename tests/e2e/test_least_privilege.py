@@ -85,3 +85,16 @@ def test_a_scatter_gather_function_cannot_touch_the_webhook_records(catalog):
         TableName=catalog["webhook"]["ingress"]["deliveries_table_name"], Key={"id": {"S": "probe"}},
         UpdateExpression="SET #s = :s", ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues={":s": {"S": "COMPLETED"}}))
+
+
+def test_the_webhook_delivery_worker_reads_endpoints_but_cannot_list_them_or_replay(catalog):
+    hooks = catalog["webhook_delivery"]
+    session = _as_role_of(hooks["worker_function_name"])
+    dynamodb, sqs = session.client("dynamodb"), session.client("sqs")
+    dynamodb.get_item(TableName=hooks["endpoints_table_name"], Key={"endpoint_id": {"S": "ep_probe"}})
+    _refused(lambda: dynamodb.scan(TableName=hooks["endpoints_table_name"]))  # secrets of every endpoint
+    _refused(lambda: dynamodb.delete_item(TableName=hooks["endpoints_table_name"],
+                                          Key={"endpoint_id": {"S": "ep_probe"}}))
+    _refused(lambda: sqs.receive_message(QueueUrl=hooks["delivery_dlq_url"]))  # only the API replays
+    _refused(lambda: dynamodb.get_item(TableName=catalog["webhook"]["ingress"]["deliveries_table_name"],
+                                       Key={"id": {"S": "probe"}}))
