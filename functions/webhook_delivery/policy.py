@@ -29,10 +29,10 @@ def next_delay(attempt: int, schedule: Sequence[int], jitter: float, retry_after
     if attempt >= len(schedule):
         return None
     base = schedule[attempt]
-    delay = base + base * jitter * (rng or random).random()
+    seconds = round(base + base * jitter * (rng or random).random())
     if retry_after is not None:
-        delay = max(delay, min(retry_after, max_retry_after))
-    return math.ceil(delay)
+        seconds = max(seconds, math.ceil(min(retry_after, max_retry_after)))
+    return seconds
 
 
 def retry_after_seconds(headers: Mapping[str, str], status: int | None, now: float) -> float | None:

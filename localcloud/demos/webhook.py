@@ -8,26 +8,18 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 import requests
 
 from functions.webhook.schemes import github, sign
-from localcloud.demos import demo
+from localcloud.demos import aws_client, demo
 from localcloud.target import reachable_url
-
-
-def _client(service: str, endpoint: str | None) -> Any:
-    if endpoint:  # the emulator takes any credentials
-        return boto3.client(service, endpoint_url=endpoint, aws_access_key_id="test", aws_secret_access_key="test",
-                            region_name="us-east-1")
-    return boto3.client(service)
 
 
 @demo("webhook")
 def webhook(outputs: dict[str, Any], endpoint: str | None, say: Callable[[str], None]) -> None:
     ingress = outputs["ingress"]
     url = reachable_url(ingress["url"], endpoint) + "/webhooks/github"
-    secret = _client("secretsmanager", endpoint).get_secret_value(SecretId=ingress["source_secret_arns"]["github"])
+    secret = aws_client("secretsmanager", endpoint).get_secret_value(SecretId=ingress["source_secret_arns"]["github"])
     body = json.dumps({"zen": "Keep it logically awesome.", "hook_id": 1}).encode()
     delivery = str(uuid.uuid4())
     signed = {**sign(github(), secret["SecretString"].encode(), body), "X-GitHub-Delivery": delivery,
@@ -41,7 +33,7 @@ def webhook(outputs: dict[str, Any], endpoint: str | None, say: Callable[[str], 
     ):
         response = requests.post(url, data=data, headers=headers, timeout=30)
         say(f"  -> POST {url} ({label})\n  <- {response.status_code} {response.text.strip()}")
-    sqs = _client("sqs", endpoint)
+    sqs = aws_client("sqs", endpoint)
     messages = sqs.receive_message(QueueUrl=outputs["subscriber"]["events_queue_url"], MaxNumberOfMessages=10,
                                    WaitTimeSeconds=2).get("Messages", [])
     ours = [json.loads(m["Body"]) for m in messages if delivery in m["Body"]]

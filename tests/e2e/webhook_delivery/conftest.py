@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.webhook_delivery.receiver import Receiver
+from localcloud.receiver import Receiver
 
 
 @pytest.fixture(scope="module")

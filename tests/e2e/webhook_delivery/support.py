@@ -11,8 +11,8 @@ import requests
 import svix.webhooks
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
+from localcloud.receiver import Received, Receiver
 from tests.e2e.support import wait_until
-from tests.e2e.webhook_delivery.receiver import Received, Receiver
 
 
 def send(http: requests.Session, base: str, event_type: str = "invoice.paid", payload: Any = None,

@@ -7,8 +7,8 @@ import datetime
 import json
 import time
 
+from localcloud.receiver import Reply
 from tests.e2e.support import peek_all, wait_until
-from tests.e2e.webhook_delivery.receiver import Reply
 from tests.e2e.webhook_delivery.support import delivery_of, received, send, settled, verified
 
 

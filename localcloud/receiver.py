@@ -1,6 +1,11 @@
-"""A real HTTP receiver for the dispatcher's deliveries, on 127.0.0.1: each path answers from its own
-script (status, headers, delay) and records every request. It stops when the test is done, or by
-itself after ``lifetime`` seconds."""
+"""A local webhook receiver for tests, demos and benchmarks of outbound webhooks: a real HTTP server on
+127.0.0.1 where each path answers from its own script (status, headers, delay) and every request is
+recorded. It stops when told, or by itself after ``lifetime`` seconds.
+
+Register ``receiver.url("/hooks/mine")`` as an endpoint (the dispatcher must allow ``127.0.0.0/8``,
+and plain HTTP), script failures with ``receiver.script(path, [Reply(500), Reply(429, {"Retry-After": "3"})])``,
+read what arrived with ``receiver.requests(path)``.
+"""
 
 from __future__ import annotations
 
