@@ -205,10 +205,12 @@ bank_accounts = BankAccounts("accounts", BankAccountsArgs(snapshot_every=5, max_
 pulumi.export("cqrs", bank_accounts.outputs)
 
 # Outbound webhooks: a compressed schedule (4 attempts over ~4 s), 2 s per attempt, a circuit that opens
-# after 5 failures for 3 s, and loopback allowed (the tests' receiver listens on 127.0.0.1; plain HTTP).
+# after 5 failures for 3 s, at most 2 attempts at once per endpoint, and loopback allowed (the tests'
+# receiver listens on 127.0.0.1; plain HTTP).
 webhook_delivery = WebhookDispatcher("hooks", WebhookDispatcherArgs(
     event_types=["invoice.paid", "invoice.voided", "customer.created", "ping"],
     schedule=[0, 1, 1, 2], request_timeout=2, require_https=False, allowed_networks=["127.0.0.0/8"],
     circuit_threshold=5, circuit_cooldown=3, max_retry_after=10, secret_overlap_seconds=600,
+    max_in_flight_per_endpoint=2,
 ))
 pulumi.export("webhook_delivery", webhook_delivery.outputs)

@@ -10,6 +10,7 @@ first and marked ``fanned_out`` last; deliveries already done are not repeated).
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -105,10 +106,18 @@ class Dispatcher:
                 task.endpoint_id, now, self.config.request_timeout + 5)):
             self._later(task, gate.seconds or 1)
             return "circuit_open"
-        message = self.store.message(task.message_id)
-        if message is None:
-            return self._dead_letter(task, "the message is no longer stored (retention)")
-        return self._attempt(task, endpoint, message, probing)
+        if not self.store.acquire_slot(task.endpoint_id, self.config.max_in_flight_per_endpoint, now,
+                                       self.config.request_timeout + 30):
+            # the endpoint already has its share of workers, each busy up to the request timeout
+            self._later(task, math.ceil(self.config.request_timeout))
+            return "endpoint_busy"
+        try:
+            message = self.store.message(task.message_id)
+            if message is None:
+                return self._dead_letter(task, "the message is no longer stored (retention)")
+            return self._attempt(task, endpoint, message, probing)
+        finally:
+            self.store.release_slot(task.endpoint_id)
 
     def _attempt(self, task: Task, endpoint: dict[str, Any], message: dict[str, Any], probing: bool) -> str:
         number = self.store.next_attempt_number(task.message_id, task.endpoint_id)
