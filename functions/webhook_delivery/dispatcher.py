@@ -100,24 +100,30 @@ class Dispatcher:
             return "cancelled"
         if endpoint.get("disabled"):
             return self._dead_letter(task, f"endpoint disabled: {endpoint.get('disabled_reason') or 'by its owner'}")
-        gate = policy.gate(circuit_of(endpoint), now)
+        circuit = circuit_of(endpoint)
+        gate = policy.gate(circuit, now)
         probing = gate.action == "probe"
         if gate.action == "wait" or (probing and not self.store.claim_probe(
                 task.endpoint_id, now, self.config.request_timeout + 5)):
             self._later(task, gate.seconds or 1)
             return "circuit_open"
+        if circuit == policy.Circuit():  # healthy: no cap, no extra writes
+            return self._read_and_attempt(task, endpoint, probing)
+        # failing lately (slow or down): at most its share of workers, each busy up to the request timeout
         if not self.store.acquire_slot(task.endpoint_id, self.config.max_in_flight_per_endpoint, now,
                                        self.config.request_timeout + 30):
-            # the endpoint already has its share of workers, each busy up to the request timeout
             self._later(task, math.ceil(self.config.request_timeout))
             return "endpoint_busy"
         try:
-            message = self.store.message(task.message_id)
-            if message is None:
-                return self._dead_letter(task, "the message is no longer stored (retention)")
-            return self._attempt(task, endpoint, message, probing)
+            return self._read_and_attempt(task, endpoint, probing)
         finally:
             self.store.release_slot(task.endpoint_id)
+
+    def _read_and_attempt(self, task: Task, endpoint: dict[str, Any], probing: bool) -> str:
+        message = self.store.message(task.message_id)
+        if message is None:
+            return self._dead_letter(task, "the message is no longer stored (retention)")
+        return self._attempt(task, endpoint, message, probing)
 
     def _attempt(self, task: Task, endpoint: dict[str, Any], message: dict[str, Any], probing: bool) -> str:
         number = self.store.next_attempt_number(task.message_id, task.endpoint_id)
