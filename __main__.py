@@ -53,6 +53,7 @@ from components.webhook import (
     standard_webhooks,
     stripe,
 )
+from components.websockets import WebSocketBroadcast, WebSocketBroadcastArgs
 from functions.scatter_gather.config import BankConfig
 
 # Atomic counter
@@ -202,3 +203,10 @@ event_store = EventStore("event-store")
 pulumi.export("event_store", event_store.outputs)
 bank_accounts = BankAccounts("accounts", BankAccountsArgs(snapshot_every=5, max_wait_seconds=3))
 pulumi.export("cqrs", bank_accounts.outputs)
+
+# WebSocket broadcast: connect tokens, topics, fan-out in deliveries of 25 connections with at most 4 sender
+# invocations at once (the embedded emulator runs 8 Lambdas at once); short retries so a failing delivery
+# reaches the DLQ within seconds.
+websockets = WebSocketBroadcast("websockets", WebSocketBroadcastArgs(
+    chunk_size=25, sender_concurrency=4, sender_timeout=10, max_attempts=2, retry_delay_seconds=1))
+pulumi.export("websockets", websockets.outputs)
