@@ -1,5 +1,7 @@
 """The frames clients and the broadcast exchange, and their checks (pure: no AWS calls).
 
+A client may subscribe when it connects: ``?token=...&topics=news,sport`` (up to 24 topics).
+
 Client -> server, one JSON object per frame, routed by its ``action``::
 
     {"action": "subscribe", "topic": "news"}        -> {"type": "subscribed", "topic": "news"}
@@ -16,8 +18,8 @@ Examples
 --------
 >>> parse_frame('{"action": "subscribe", "topic": "news"}', "subscribe", 1024)
 Request(action='subscribe', topic='news', data=None)
->>> error_frame(UnknownAction("no action 'shout'"))
-'{"type":"error","code":"unknown_action","message":"no action \\'shout\\'"}'
+>>> error_frame(UnknownAction("no action shout"))
+'{"type":"error","code":"unknown_action","message":"no action shout"}'
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from functions.websockets.exceptions import MessageTooLarge, NotJson, UnknownAct
 
 ACTIONS = ("subscribe", "unsubscribe", "publish", "ping")
 TOPIC_ACTIONS = ("subscribe", "unsubscribe", "publish")
+MAX_CONNECT_TOPICS = 24  # with the connection's own row, one BatchWriteItem
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,19 @@ def validate_topic(topic: Any) -> str:
     if not isinstance(topic, str):
         raise InvalidInput("'topic' is required: a name of 1-64 letters, digits, '_', '.' or '-'")
     return validate_name(topic, "topic")
+
+
+def connect_topics(query: dict[str, Any] | None, max_topics: int = MAX_CONNECT_TOPICS) -> list[str]:
+    """The topics a connect asks for (``?topics=a,b``), checked; none without the parameter."""
+    raw = (query or {}).get("topics")
+    if raw is None or raw == "":
+        return []
+    if not isinstance(raw, str):
+        raise InvalidInput("'topics' must be one comma-separated list of topic names")
+    topics = list(dict.fromkeys(validate_topic(t.strip()) for t in raw.split(",")))
+    if len(topics) > max_topics:
+        raise InvalidInput(f"a connect subscribes to at most {max_topics} topics; subscribe to more with frames")
+    return topics
 
 
 def parse_frame(body: str | None, route: str, max_bytes: int, heartbeat: bool = True) -> Request:

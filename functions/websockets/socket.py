@@ -1,8 +1,8 @@
 """The WebSocket API's routes: ``$connect`` registers the connection (who it is comes from the
-authorizer), ``$disconnect`` removes its rows, ``subscribe`` / ``unsubscribe`` / ``publish`` / ``ping``
-act on a frame, and ``$default`` answers every other frame (not JSON, unknown action) with an error
-frame. A refused frame gets ``{"type": "error", "code", "message"}`` back; the socket stays open and
-nothing was written.
+authorizer; ``?topics=a,b`` subscribes it at once), ``$disconnect`` removes its rows, ``subscribe`` /
+``unsubscribe`` / ``publish`` / ``ping`` act on a frame, and ``$default`` answers every other frame
+(not JSON, unknown action) with an error frame. A refused frame gets ``{"type": "error", "code",
+"message"}`` back; the socket stays open and nothing was written.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from functions.common.errors import INTERNAL_MESSAGE, HttpError, Unavailable, error_code, is_transient
 from functions.websockets.broadcast import Broadcaster
 from functions.websockets.config import WebSocketsConfig
-from functions.websockets.protocol import Request, error_frame, parse_frame, reply
+from functions.websockets.protocol import Request, connect_topics, error_frame, parse_frame, reply
 from functions.websockets.store import ConnectionStore
 
 config = WebSocketsConfig.from_environment()
@@ -60,19 +60,29 @@ def answer(event: dict[str, Any], route: str, connection_id: str) -> str:
         return error_frame(HttpError(INTERNAL_MESSAGE))
 
 
+def connected(event: dict[str, Any], connection_id: str) -> dict[str, Any]:
+    """Register the connection (refused, with nothing stored, when its topics are bad or the store fails)."""
+    subject = str(((event.get("requestContext") or {}).get("authorizer") or {}).get("subject") or "anonymous")
+    try:
+        topics = connect_topics(event.get("queryStringParameters"))
+    except HttpError as error:
+        logger.info("connect refused", extra={"reason": error.message})
+        return {"statusCode": error.status, "body": error.message}
+    try:
+        store.connect(connection_id, subject, topics)
+    except Exception:
+        logger.exception("could not register the connection; refusing it")
+        return {"statusCode": 500}
+    logger.info("connected", extra={"connection_id": connection_id, "subject": subject, "topics": topics})
+    return {"statusCode": 200}
+
+
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request_context = event.get("requestContext") or {}
     route, connection_id = request_context.get("routeKey", "$default"), request_context.get("connectionId", "")
     if route == "$connect":
-        subject = str((request_context.get("authorizer") or {}).get("subject") or "anonymous")
-        try:
-            store.connect(connection_id, subject)
-        except Exception:
-            logger.exception("could not register the connection; refusing it")
-            return {"statusCode": 500}
-        logger.info("connected", extra={"connection_id": connection_id, "subject": subject})
-        return {"statusCode": 200}
+        return connected(event, connection_id)
     if route == "$disconnect":
         removed = store.remove(connection_id)
         logger.info("disconnected", extra={"connection_id": connection_id, "rows": removed})

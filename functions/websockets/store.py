@@ -10,7 +10,7 @@ the longest a connection can live.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from functions.websockets.exceptions import UnknownConnection
@@ -25,11 +25,27 @@ class ConnectionStore:
     def __init__(self, dynamodb: Any, table: str, index: str, ttl_seconds: int) -> None:
         self.dynamodb, self.table, self.index, self.ttl_seconds = dynamodb, table, index, ttl_seconds
 
-    def connect(self, connection_id: str, subject: str, now: float | None = None) -> None:
+    def connect(self, connection_id: str, subject: str, topics: Sequence[str] = (), now: float | None = None) -> None:
+        """Register a connection, subscribed to ``topics`` from the start (one batch write)."""
         now = time.time() if now is None else now
-        self.dynamodb.put_item(TableName=self.table, Item={
-            "connection_id": {"S": connection_id}, "sk": {"S": CONNECTION}, "subject": {"S": subject},
-            "connected_at": {"N": str(int(now))}, "expires_at": {"N": str(int(now) + self.ttl_seconds)}})
+        expires = {"N": str(int(now) + self.ttl_seconds)}
+        rows = [{"connection_id": {"S": connection_id}, "sk": {"S": CONNECTION}, "subject": {"S": subject},
+                 "connected_at": {"N": str(int(now))}, "expires_at": expires}]
+        rows += [{"connection_id": {"S": connection_id}, "sk": {"S": TOPIC_PREFIX + topic}, "topic": {"S": topic},
+                  "expires_at": expires} for topic in topics]
+        self._write([{"PutRequest": {"Item": row}} for row in rows])
+
+    def _write(self, requests: list[dict[str, Any]]) -> None:
+        """``BatchWriteItem`` in pages of 25, unprocessed items retried with backoff."""
+        for start in range(0, len(requests), 25):
+            pending: dict[str, Any] = {self.table: requests[start:start + 25]}
+            for attempt in range(8):
+                pending = self.dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+                if not pending:
+                    break
+                time.sleep(min(0.05 * 2**attempt, 1))
+            if pending:
+                raise RuntimeError(f"DynamoDB left {len(pending[self.table])} writes unprocessed")
 
     def subscribe(self, connection_id: str, topic: str) -> None:
         """Subscribe a known connection (its row's expiry carried over); refused for an unknown one."""
@@ -61,17 +77,8 @@ class ConnectionStore:
     def remove(self, connection_id: str) -> int:
         """Delete a connection's rows (its subscriptions first); the number deleted. Idempotent."""
         keys = sorted(self.rows_of(connection_id), key=lambda sk: sk == CONNECTION)
-        for start in range(0, len(keys), 25):
-            requests = [{"DeleteRequest": {"Key": {"connection_id": {"S": connection_id}, "sk": {"S": sk}}}}
-                        for sk in keys[start:start + 25]]
-            pending: dict[str, Any] = {self.table: requests}
-            for attempt in range(8):
-                pending = self.dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-                if not pending:
-                    break
-                time.sleep(min(0.05 * 2**attempt, 1))
-            if pending:
-                raise RuntimeError(f"DynamoDB left {len(pending[self.table])} deletes unprocessed")
+        self._write([{"DeleteRequest": {"Key": {"connection_id": {"S": connection_id}, "sk": {"S": sk}}}}
+                     for sk in keys])
         return len(keys)
 
     def subscribers(self, topic: str) -> Iterator[str]:
