@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,11 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
 from functions.websockets.tokens import issue
+
+
+def topic_name(prefix: str) -> str:
+    """A topic of this test alone."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def connect_secret(secret_arn: str) -> bytes:

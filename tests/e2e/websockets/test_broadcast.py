@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 
 import pytest
 from websockets.asyncio.client import connect
@@ -19,14 +18,11 @@ from tests.e2e.websockets.support import (
     row_count,
     subscribe_all,
     token_url,
+    topic_name,
     wait_for_messages,
 )
 
 pytestmark = pytest.mark.requires("apigateway-websocket")
-
-
-def topic_name(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 async def _refused(url: str) -> int:

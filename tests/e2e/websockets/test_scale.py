@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 
 import pytest
 
-from tests.e2e.websockets.support import close_all, open_clients, wait_for_messages
+from tests.e2e.websockets.support import close_all, open_clients, topic_name, wait_for_messages
 
 pytestmark = pytest.mark.requires("apigateway-websocket")
 CONNECTIONS = 500
@@ -17,7 +16,7 @@ DELIVERY_BOUND_SECONDS = 30  # publish -> the last client received, with the oth
 
 
 def test_a_broadcast_to_500_connections_loses_nothing(ws_url, secret):
-    topic = f"crowd-{uuid.uuid4().hex[:8]}"
+    topic = topic_name("crowd")
 
     async def scenario() -> None:
         started = time.monotonic()

@@ -17,14 +17,11 @@ from tests.e2e.websockets.support import (
     open_clients,
     rows_of,
     subscribe_all,
+    topic_name,
     wait_for_messages,
 )
 
 pytestmark = pytest.mark.requires("apigateway-websocket")
-
-
-def topic_name(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def ghost(table: str, topic: str) -> str:
