@@ -56,6 +56,7 @@ BAD_REQUESTS: dict[tuple[str, str], BadRequest] = {
     ("GET", "/accounts/{account_id}"): BadRequest("/accounts/-bad", None, 400, "invalid_input"),
     ("GET", "/projections/{name}"): BadRequest("/projections/nope", None, 404, "not_found"),
     ("POST", "/projections/{name}/rebuild"): BadRequest("/projections/nope/rebuild", None, 404, "not_found"),
+    ("POST", "/topics/{topic}/messages"): BadRequest("/topics/news/messages", '{"nodata": 1}', 400, "invalid_input"),
 }
 
 
