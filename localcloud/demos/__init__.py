@@ -61,6 +61,7 @@ def run_all(outputs: dict[str, Any], endpoint: str | None, say: Callable[[str], 
         sequence,
         sharding,
         webhook,
+        websockets,
     )
 
     for name, run in DEMOS.items():

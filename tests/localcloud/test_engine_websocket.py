@@ -12,6 +12,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from localcloud.deploy import DeployFailed, deploy
+from tests.e2e.websockets.support import run
 from tests.localcloud.conftest import write_program
 
 pytestmark = pytest.mark.requires("apigateway-websocket")
@@ -64,7 +65,7 @@ def test_a_real_client_is_authorised_routed_and_answered(out):
             answer = json.loads(await asyncio.wait_for(socket.recv(), 30))
         return refused.value.response.status_code, answer
 
-    status, answer = asyncio.run(talk())
+    status, answer = run(talk())
     assert status == 403
     assert answer == {"route": "say", "got": '{"action": "say", "text": "hi"}', "who": "tester"}
 

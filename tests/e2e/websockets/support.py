@@ -7,9 +7,9 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import boto3
@@ -17,6 +17,18 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
 from functions.websockets.tokens import issue
+
+T = TypeVar("T")
+
+
+def run(scenario: Coroutine[Any, Any, T]) -> T:
+    """Run a scenario on a loop of its own, leaving the thread's event loop as it was (``asyncio.run``
+    unsets it, which breaks the Pulumi mock harness of later tests in the same process)."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(scenario)
+    finally:
+        loop.close()
 
 
 def topic_name(prefix: str) -> str:

@@ -16,6 +16,7 @@ from tests.e2e.websockets.support import (
     close_all,
     open_clients,
     row_count,
+    run,
     subscribe_all,
     token_url,
     topic_name,
@@ -43,7 +44,7 @@ def test_an_unauthorised_connect_is_refused_and_stores_nothing(ws_url, secret, t
             await _refused(ws_url + "?token=" + issue(secret, "late", ttl_seconds=1, now=0)),  # expired
         ]
 
-    assert asyncio.run(scenario()) == [401, 403, 403, 403]
+    assert run(scenario()) == [401, 403, 403, 403]
     assert row_count(table) == before
 
 
@@ -54,7 +55,7 @@ def test_a_connect_asking_for_a_bad_topic_is_refused_and_stores_nothing(ws_url, 
         await _refused(token_url(ws_url, secret, "picky", ["fine", "not a topic!"]))
         await _refused(token_url(ws_url, secret, "greedy", [f"t{i}" for i in range(25)]))
 
-    asyncio.run(scenario())
+    run(scenario())
     assert row_count(table) == before
 
 
@@ -80,7 +81,7 @@ def test_a_publish_reaches_every_subscriber_of_the_topic_exactly_once_and_no_one
         finally:
             await close_all(clients)
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_bad_frames_get_an_error_frame_and_leave_the_socket_and_the_others_unaffected(ws_url, secret):
@@ -115,7 +116,7 @@ def test_bad_frames_get_an_error_frame_and_leave_the_socket_and_the_others_unaff
         finally:
             await close_all(clients)
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_unsubscribe_stops_delivery_and_disconnect_removes_every_row(ws_url, secret, table):
@@ -137,6 +138,6 @@ def test_unsubscribe_stops_delivery_and_disconnect_removes_every_row(ws_url, sec
             await close_all(clients)
 
     before = row_count(table)
-    asyncio.run(scenario())
+    run(scenario())
     # $disconnect runs after the socket closed: each connection's rows go
     wait_until(lambda: row_count(table) <= before, 20, what="the disconnected connections' rows to be removed")

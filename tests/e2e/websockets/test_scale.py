@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.e2e.websockets.support import close_all, open_clients, topic_name, wait_for_messages
+from tests.e2e.websockets.support import close_all, open_clients, run, topic_name, wait_for_messages
 
 pytestmark = pytest.mark.requires("apigateway-websocket")
 CONNECTIONS = 500
@@ -32,4 +32,4 @@ def test_a_broadcast_to_500_connections_loses_nothing(ws_url, secret):
         finally:
             await close_all(clients)
 
-    asyncio.run(scenario())
+    run(scenario())

@@ -16,6 +16,7 @@ from tests.e2e.websockets.support import (
     connection_ids_of,
     open_clients,
     rows_of,
+    run,
     subscribe_all,
     topic_name,
     wait_for_messages,
@@ -58,7 +59,7 @@ def test_a_client_gone_without_disconnect_is_removed_by_the_next_broadcast_and_t
         finally:
             await close_all(clients)
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_a_client_dropped_without_closing_stops_receiving_and_the_others_still_do(ws_url, secret, table):
@@ -79,7 +80,7 @@ def test_a_client_dropped_without_closing_stops_receiving_and_the_others_still_d
         finally:
             await close_all(clients)
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_the_backend_publishes_over_signed_http(broadcast, api_url, http, anonymous_http, ws_url, secret):
@@ -104,4 +105,4 @@ def test_the_backend_publishes_over_signed_http(broadcast, api_url, http, anonym
         finally:
             await close_all(clients)
 
-    asyncio.run(scenario())
+    run(scenario())
