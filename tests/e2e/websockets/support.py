@@ -4,10 +4,13 @@ once on one event loop, each recording every frame it receives."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import json
+import re
 import time
 import uuid
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -16,7 +19,9 @@ import boto3
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
+from functions.websockets.config import WebSocketsConfig
 from functions.websockets.tokens import issue
+from tests.e2e.support import environment_of, set_environment
 
 T = TypeVar("T")
 
@@ -139,6 +144,21 @@ async def wait_for_messages(clients: Sequence[Client], topic: str, count: int, t
 
 async def close_all(clients: Sequence[Client]) -> None:
     await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+
+
+@contextlib.contextmanager
+def pushing_elsewhere(sender_function: str) -> Iterator[None]:
+    """Make the sender push to another API's @connections, which its role may not call (403: a failure
+    that is not 410), then restore its configuration."""
+    variables = environment_of(sender_function)
+    config = WebSocketsConfig.from_environment(variables)
+    elsewhere = dataclasses.replace(config, management_endpoint=re.sub(
+        r"https://[a-z0-9]+\.", "https://elsewhere0.", config.management_endpoint))
+    set_environment(sender_function, {**variables, WebSocketsConfig.VARIABLE: elsewhere.to_json()})
+    try:
+        yield
+    finally:
+        set_environment(sender_function, variables)
 
 
 def rows_of(table: str, connection_id: str) -> list[dict[str, Any]]:

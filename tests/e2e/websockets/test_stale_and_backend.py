@@ -1,20 +1,23 @@
 """Connections that vanished without ``$disconnect`` are removed by the next broadcast (410
-GoneException), and the backend publishes over a signed HTTP POST."""
+GoneException), other push failures are retried then dead-lettered with the reason, and the backend
+publishes over a signed HTTP POST."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 
 import boto3
 import pytest
 
-from tests.e2e.support import wait_until
+from tests.e2e.support import peek_all, wait_until
 from tests.e2e.websockets.support import (
     close_all,
     connection_ids_of,
     open_clients,
+    pushing_elsewhere,
     rows_of,
     run,
     subscribe_all,
@@ -106,3 +109,37 @@ def test_the_backend_publishes_over_signed_http(broadcast, api_url, http, anonym
             await close_all(clients)
 
     run(scenario())
+
+
+def test_a_push_that_keeps_failing_otherwise_than_gone_is_retried_then_dead_lettered(broadcast, ws_url, secret, table):
+    topic = topic_name("failing")
+
+    async def scenario() -> tuple[str, dict]:
+        [client] = await open_clients(ws_url, secret, 1, "failing", topics=[topic])
+        try:
+            connection_id = connection_ids_of(table, {client.name})[client.name]
+            with pushing_elsewhere(broadcast["sender_function_name"]):
+                reply = await client.request({"action": "publish", "topic": topic, "data": "lost?"})
+                dead = wait_until(lambda: [m for m in peek_all(broadcast["deliveries_dlq_url"])
+                                           if json.loads(m["Body"].split("\n", 1)[0])["id"] == reply["id"]],
+                                  30, what="the failing delivery in the DLQ")
+            await asyncio.sleep(0.5)  # let the reader record anything that did arrive
+            assert client.messages() == [] and rows_of(table, connection_id)  # not gone: kept
+            return connection_id, dead[0]
+        finally:
+            await close_all([client])
+
+    connection_id, dead = run(scenario())
+    header = json.loads(dead["Body"].split("\n", 1)[0])
+    assert header["connections"] == [connection_id] and header["attempt"] == 2  # max_attempts in the catalog
+    assert "failed 2 time(s)" in dead["MessageAttributes"]["error"]["StringValue"]
+    assert "403" in dead["MessageAttributes"]["error"]["StringValue"]
+
+
+def test_a_message_that_is_not_a_delivery_goes_to_the_dlq_with_the_reason(broadcast):
+    sqs = boto3.client("sqs")
+    marker = uuid.uuid4().hex
+    sqs.send_message(QueueUrl=broadcast["deliveries_queue_url"], MessageBody=f"not a delivery {marker}")
+    dead = wait_until(lambda: [m for m in peek_all(broadcast["deliveries_dlq_url"]) if marker in m["Body"]], 30,
+                      what="the unreadable message in the DLQ")
+    assert "not a delivery" in dead[0]["MessageAttributes"]["error"]["StringValue"]
