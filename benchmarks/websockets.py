@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+# this file's folder comes first on sys.path when it runs as a script: it would shadow the `websockets` package
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(ROOT))
 
 from localcloud.deploy import deploy  # noqa: E402
@@ -89,12 +91,13 @@ def chart(data: dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, (latency, rate) = plt.subplots(1, 2, figsize=(11, 4))
-    for variant in VARIANTS:
+    for variant, color in zip(VARIANTS, ("C0", "C1"), strict=True):
         rows = [r for r in data["rows"] if r["variant"] == variant]
         sizes = [r["connections"] for r in rows]
-        latency.plot(sizes, [r["p50_seconds"] for r in rows], marker="o", label=f"{variant} p50")
-        latency.plot(sizes, [r["p95_seconds"] for r in rows], marker="x", linestyle="--", label=f"{variant} p95")
-        rate.plot(sizes, [r["deliveries_per_second"] for r in rows], marker="o", label=variant)
+        latency.plot(sizes, [r["p50_seconds"] for r in rows], marker="o", color=color, label=f"{variant} p50")
+        latency.plot(sizes, [r["p95_seconds"] for r in rows], marker="x", linestyle="--", color=color,
+                     label=f"{variant} p95")
+        rate.plot(sizes, [r["deliveries_per_second"] for r in rows], marker="o", color=color, label=variant)
     latency.set(xlabel="connections on the topic", ylabel="publish -> last client received (s)",
                 title="broadcast latency")
     rate.set(xlabel="connections on the topic", ylabel="deliveries / s (at p50)", title="throughput")
