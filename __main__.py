@@ -212,5 +212,6 @@ pulumi.export("cqrs", bank_accounts.outputs)
 # whose tests are skipped there.
 if "apigateway-websocket" not in missing_capabilities(resolve_target()):
     websockets = WebSocketBroadcast("websockets", WebSocketBroadcastArgs(
-        chunk_size=25, sender_concurrency=4, sender_timeout=10, max_attempts=2, retry_delay_seconds=1))
+        chunk_size=25, sender_concurrency=4, sender_timeout=10, max_attempts=2, retry_delay_seconds=1,
+        event_bus_name="default"))
     pulumi.export("websockets", websockets.outputs)

@@ -10,7 +10,8 @@ registry, named topics, authorised connects and a fan-out that does not loop in 
 - The registry is one DynamoDB table: a row per connection and per subscription, with an index by
   topic and a TTL (connections live at most 2 hours on AWS; rows of a connection whose $disconnect
   never came expire after that).
-- A publish (from a client, or from the backend with ``POST /topics/{topic}/messages``) reads the
+- A publish (from a client, or from the backend with ``POST /topics/{topic}/messages`` or an event on
+  an EventBridge bus, ``event_bus_name``) reads the
   topic's subscribers and sends deliveries of ``chunk_size`` connections to an SQS queue; sender
   workers push each delivery with ``PostToConnection`` in parallel. ``GoneException`` (410) removes
   the connection; other failures are retried, then dead-lettered with the reason.
@@ -18,9 +19,10 @@ registry, named topics, authorised connects and a fan-out that does not loop in 
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -39,6 +41,7 @@ from components.core import (
     WebSocketApi,
     WebSocketApiArgs,
     WebSocketRoute,
+    allow_service_to_send,
     handoff,
     iam,
     on_demand_table,
@@ -50,6 +53,7 @@ from components.core.auth import check_auth
 from functions.websockets.config import AWS_MAX_CONNECTION_SECONDS, AWS_MAX_MESSAGE_BYTES, WebSocketsConfig
 
 TOPIC_INDEX = "by-topic"
+EVENT_DETAIL_TYPE = "WebSocket publish"  # what an event on the bus says to be published: detail {"topic", "data"}
 MESSAGE_ROUTES = ("subscribe", "unsubscribe", "publish")
 
 
@@ -82,6 +86,8 @@ class WebSocketBroadcastArgs:
     api_stage_name: str = "api"
     throttling_burst_limit: int | None = None
     throttling_rate_limit: float | None = None
+    event_bus_name: str | None = None
+    event_sources: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         validation.check(self.connect_auth == "token" or isinstance(self.connect_auth, Public), self, "connect_auth",
@@ -101,6 +107,14 @@ class WebSocketBroadcastArgs:
         validation.stage_name(self, "api_stage_name")
         validation.integer(self, "throttling_burst_limit", 0, None, optional=True)
         validation.number(self, "throttling_rate_limit", 0, optional=True)
+        validation.check(self.event_bus_name is None or (isinstance(self.event_bus_name, str)
+                                                         and bool(self.event_bus_name)), self, "event_bus_name",
+                         "must name a bus (or be None)")
+        validation.check(not isinstance(self.event_sources, str) and all(isinstance(s, str) and s
+                                                                         for s in self.event_sources),
+                         self, "event_sources", "must be a list of source names")
+        validation.check(not self.event_sources or self.event_bus_name is not None, self, "event_sources",
+                         "needs event_bus_name")
 
 
 class WebSocketBroadcast(PatternComponent):
@@ -110,7 +124,9 @@ class WebSocketBroadcast(PatternComponent):
     Outputs: ``url`` (the backend API), ``websocket_api_url`` (``wss://...``: connect with
     ``?token=``), ``websocket_api_id``, ``connections_table_name``, ``deliveries_queue_url``,
     ``deliveries_dlq_url``, ``token_secret_arn`` (``"token"`` auth), ``socket_function_name``,
-    ``sender_function_name``, ``api_function_name``, ``authorizer_function_name`` (``"token"`` auth).
+    ``sender_function_name``, ``api_function_name``, ``authorizer_function_name`` (``"token"`` auth);
+    with ``event_bus_name``: ``events_queue_url``, ``events_dlq_url``, ``publish_rule_arn``,
+    ``events_function_name``.
     """
 
     TYPE = "serverless-patterns:websockets:WebSocketBroadcast"
@@ -187,6 +203,7 @@ class WebSocketBroadcast(PatternComponent):
             routes=[Route("POST", "/topics/{topic}/messages", self.api_function)], auth=args.backend_auth,
             stage_name=args.api_stage_name, description="WebSocket broadcast: the backend's publish API "
                                                         "(serverless-patterns)"), opts=child)
+        events_outputs = self._events(name, args, common, publishing) if args.event_bus_name else {}
         self.url = self.api.url
         self.websocket_url = self.websocket.url
         outputs: dict[str, object] = {
@@ -200,7 +217,34 @@ class WebSocketBroadcast(PatternComponent):
             "sender_function_name": self.sender.name,
             "api_function_name": self.api_function.name,
             **self.api.auth_outputs,
+            **events_outputs,
         }
         if self.secret is not None and self.authorizer is not None:
             outputs.update(token_secret_arn=self.secret.arn, authorizer_function_name=self.authorizer.name)
         self._publish(outputs)
+
+    def _events(self, name: str, args: WebSocketBroadcastArgs, common: dict[str, Any],
+                publishing: list[dict[str, Any]]) -> dict[str, Any]:
+        """The rule on the bus, its queue and DLQ, and the consumer that publishes each event."""
+        child = self.child
+        queue, dlq = queue_with_dead_letters(f"{name}-events", f"{name}-events-dlq", 3, self,
+                                             visibility_timeout_seconds=6 * args.sender_timeout)
+        pattern: dict[str, Any] = {"detail-type": [EVENT_DETAIL_TYPE]}
+        if args.event_sources:
+            pattern["source"] = list(args.event_sources)
+        rule = aws.cloudwatch.EventRule(f"{name}-publish-rule", event_bus_name=args.event_bus_name,
+                                        event_pattern=json.dumps(pattern),
+                                        description="events to publish to WebSocket topics", opts=child)
+        for suffix, target in (("events", queue), ("events-dlq", dlq)):  # the target, and its DLQ
+            allow_service_to_send(f"{name}-{suffix}-queue-policy", target, "events.amazonaws.com", rule.arn, self)
+        aws.cloudwatch.EventTarget(
+            f"{name}-publish-target", rule=rule.name, event_bus_name=args.event_bus_name, arn=queue.arn,
+            dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=dlq.arn), opts=child)
+        consumer = PythonFunction(f"{name}-events", PythonFunctionArgs(
+            package="websockets", handler="events.handler", timeout=args.sender_timeout,
+            statements=[iam.sqs_consumer_statement([queue.arn]), iam.allow(["sqs:SendMessage"], [dlq.arn]),
+                        *publishing],
+            environment=handoff(WebSocketsConfig, **common, dlq_url=dlq.url)), opts=child)
+        sqs_consumer(f"{name}-events-mapping", queue.arn, consumer.arn, self, batch_size=10)
+        return {"events_queue_url": queue.url, "events_dlq_url": dlq.url, "publish_rule_arn": rule.arn,
+                "events_function_name": consumer.name}

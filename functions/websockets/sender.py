@@ -64,7 +64,11 @@ def process(record: SQSRecord) -> None:
     for connection_id, outcome, reason in pool.map(lambda c: post(c, data), delivery.connections):
         report.record(connection_id, outcome, reason)
     for connection_id in report.gone:  # the client left without $disconnect: forget it
-        store.remove(connection_id)
+        try:
+            store.remove(connection_id)
+        except (ClientError, BotoCoreError) as error:  # not worth a redelivery to the others: the TTL removes it
+            logger.warning("could not remove a gone connection", extra={"connection_id": connection_id,
+                                                                       "error": type(error).__name__})
     step, rest = next_step(delivery, report, config.max_attempts)
     if step == "retry" and rest is not None:
         sqs.send_message(QueueUrl=config.deliveries_queue_url, MessageBody=rest.to_body(),

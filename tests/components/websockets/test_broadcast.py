@@ -163,3 +163,32 @@ def test_websocket_api_args_are_refused_by_name():
         ConnectAuthorizer(function=fn, identity_sources=("method.request.header.Authorization",))
     with pytest.raises(ValueError, match="route key"):
         WebSocketRoute("has space", fn)
+
+
+def test_events_on_a_bus_reach_a_consumer_through_a_queue_with_a_dlq():
+    outputs: dict = {}
+
+    def program():
+        component = WebSocketBroadcast("ev", WebSocketBroadcastArgs(event_bus_name="orders",
+                                                                    event_sources=("shop.orders",)))
+        outputs.update(component.outputs)
+
+    mocks = run_under_mocks(program)
+    rule = mocks.named("ev-publish-rule").inputs
+    assert rule["eventBusName"] == "orders"
+    assert json.loads(rule["eventPattern"]) == {"detail-type": ["WebSocket publish"], "source": ["shop.orders"]}
+    target = mocks.named("ev-publish-target").inputs
+    assert target["arn"] == f"{SQS}:ev-events" and target["deadLetterConfig"] == {"arn": f"{SQS}:ev-events-dlq"}
+    policies = {p.name: json.loads(p.inputs["policy"]) for p in mocks.of_type("aws:sqs/queuePolicy:QueuePolicy")}
+    assert set(policies) == {"ev-events-queue-policy", "ev-events-dlq-queue-policy"}
+    rule_arn = "arn:aws:events:us-east-1:123456789012:rule/ev-publish-rule"
+    assert all(p["Statement"][0]["Condition"] == {"ArnEquals": {"aws:SourceArn": rule_arn}} for p in policies.values())
+    consumer = json.loads(mocks.named("ev-events-policy").inputs["policy"])["Statement"][1:]
+    assert {"Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": [f"{SQS}:ev-events-dlq"]} in consumer
+    assert not any("execute-api:ManageConnections" in s["Action"] for s in consumer)
+    assert {"events_queue_url", "events_dlq_url", "publish_rule_arn", "events_function_name"} <= set(outputs)
+
+
+def test_event_sources_need_a_bus():
+    with pytest.raises(ValueError, match="WebSocketBroadcastArgs.event_sources"):
+        WebSocketBroadcastArgs(event_sources=("shop",))

@@ -143,3 +143,39 @@ def test_a_message_that_is_not_a_delivery_goes_to_the_dlq_with_the_reason(broadc
     dead = wait_until(lambda: [m for m in peek_all(broadcast["deliveries_dlq_url"]) if marker in m["Body"]], 30,
                       what="the unreadable message in the DLQ")
     assert "not a delivery" in dead[0]["MessageAttributes"]["error"]["StringValue"]
+
+
+def test_the_backend_publishes_with_an_event_on_the_bus(broadcast, ws_url, secret):
+    topic = topic_name("evented")
+    events = boto3.client("events")
+
+    async def scenario() -> tuple[dict, str]:
+        clients = await open_clients(ws_url, secret, 3, "evented", topics=[topic])
+        try:
+            sent = events.put_events(Entries=[
+                {"Source": "tests.websockets", "DetailType": "WebSocket publish", "EventBusName": "default",
+                 "Detail": json.dumps({"topic": topic, "data": {"from": "the bus"}})},
+                {"Source": "tests.websockets", "DetailType": "Something else", "EventBusName": "default",
+                 "Detail": json.dumps({"topic": topic, "data": "not for the sockets"})},
+            ])
+            assert sent["FailedEntryCount"] == 0
+            await wait_for_messages(clients, topic, 1, timeout=30)
+            await asyncio.sleep(1.5)
+            [message] = clients[0].messages()
+            assert all(c.messages() == [message] for c in clients) and message["data"] == {"from": "the bus"}
+            return message, sent["Entries"][0]["EventId"]
+        finally:
+            await close_all(clients)
+
+    message, event_id = run(scenario())
+    assert message["id"] == event_id  # a redelivered event carries the same id to every client
+
+
+def test_an_event_that_cannot_be_published_goes_to_the_events_dlq_with_the_reason(broadcast):
+    marker = uuid.uuid4().hex
+    boto3.client("events").put_events(Entries=[{
+        "Source": "tests.websockets", "DetailType": "WebSocket publish", "EventBusName": "default",
+        "Detail": json.dumps({"topic": "not a topic!", "data": marker})}])
+    dead = wait_until(lambda: [m for m in peek_all(broadcast["events_dlq_url"]) if marker in m["Body"]], 30,
+                      what="the unpublishable event in the events DLQ")
+    assert "invalid topic" in dead[0]["MessageAttributes"]["error"]["StringValue"]
