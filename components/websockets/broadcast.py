@@ -53,6 +53,7 @@ from components.core.auth import check_auth
 from functions.websockets.config import AWS_MAX_CONNECTION_SECONDS, AWS_MAX_MESSAGE_BYTES, WebSocketsConfig
 
 TOPIC_INDEX = "by-topic"
+TOKEN_SOURCES = {"query": "route.request.querystring.token", "header": "route.request.header.Authorization"}
 EVENT_DETAIL_TYPE = "WebSocket publish"  # what an event on the bus says to be published: detail {"topic", "data"}
 MESSAGE_ROUTES = ("subscribe", "unsubscribe", "publish")
 
@@ -60,6 +61,9 @@ MESSAGE_ROUTES = ("subscribe", "unsubscribe", "publish")
 @dataclass(frozen=True, kw_only=True)
 class WebSocketBroadcastArgs:
     """connect_auth: ``"token"`` (a signed connect token, the default) or ``Public(reason)``.
+    token_source: where clients put the token: ``?token=`` (``query``, what browsers can do) or
+    ``Authorization: Bearer <token>`` (``header``, for other clients); a connect without it is refused
+    by API Gateway before any code runs.
     backend_auth: who may ``POST /topics/{topic}/messages`` (default SigV4). max_message_bytes: the
     largest frame received or sent (128 KB on AWS). chunk_size: connections per delivery (one sender
     invocation each). sender_concurrency: most sender invocations at once (``None``: Lambda's
@@ -71,6 +75,7 @@ class WebSocketBroadcastArgs:
     """
 
     connect_auth: Literal["token"] | Public = "token"
+    token_source: Literal["query", "header"] = "query"
     backend_auth: Authorization = field(default_factory=IamAuth)
     max_message_bytes: int = AWS_MAX_MESSAGE_BYTES
     chunk_size: int = 50
@@ -92,6 +97,7 @@ class WebSocketBroadcastArgs:
     def __post_init__(self) -> None:
         validation.check(self.connect_auth == "token" or isinstance(self.connect_auth, Public), self, "connect_auth",
                          "must be 'token' or Public(reason)")
+        validation.one_of(self, "token_source", ("query", "header"))
         check_auth(self, "backend_auth")
         validation.integer(self, "max_message_bytes", 64, AWS_MAX_MESSAGE_BYTES)
         validation.integer(self, "chunk_size", 1, 500)
@@ -175,7 +181,8 @@ class WebSocketBroadcast(PatternComponent):
                 statements=[iam.allow(["secretsmanager:GetSecretValue"], [self.secret.arn])],
                 environment=handoff(WebSocketsConfig, connections_table=self.table.name,
                                     token_secret_arn=self.secret.arn)), opts=child)
-            connect_auth = ConnectAuthorizer(function=self.authorizer)
+            connect_auth = ConnectAuthorizer(function=self.authorizer, identity_sources=(
+                TOKEN_SOURCES[args.token_source],))
         routes = [WebSocketRoute(key, self.socket) for key in ("$connect", "$disconnect", "$default",
                                                                *MESSAGE_ROUTES, *(("ping",) if args.heartbeat else ()))]
         self.websocket = WebSocketApi(f"{name}-ws", WebSocketApiArgs(

@@ -192,3 +192,11 @@ def test_events_on_a_bus_reach_a_consumer_through_a_queue_with_a_dlq():
 def test_event_sources_need_a_bus():
     with pytest.raises(ValueError, match="WebSocketBroadcastArgs.event_sources"):
         WebSocketBroadcastArgs(event_sources=("shop",))
+
+
+def test_the_token_may_come_in_a_header_instead():
+    mocks = run_under_mocks(lambda: WebSocketBroadcast("hd", WebSocketBroadcastArgs(token_source="header")).outputs)
+    authorizer = mocks.one("aws:apigatewayv2/authorizer:Authorizer").inputs
+    assert authorizer["identitySources"] == ["route.request.header.Authorization"]
+    with pytest.raises(ValueError, match="WebSocketBroadcastArgs.token_source"):
+        WebSocketBroadcastArgs(token_source="cookie")  # type: ignore[arg-type]

@@ -51,3 +51,17 @@ def test_issue_refuses_bad_subjects_and_lifetimes():
         issue(SECRET, "has space")
     with pytest.raises(ValueError):
         issue(SECRET, "alice", ttl_seconds=0)
+
+
+def test_the_authorizer_reads_the_token_from_the_query_or_a_bearer_header(monkeypatch):
+    monkeypatch.setenv("WEBSOCKETS_CONFIG", '{"connections_table": "t", "token_secret_arn": "arn"}')
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    from functions.websockets.authorizer import policy, token_of
+
+    assert token_of({"queryStringParameters": {"token": "q"}, "headers": {"Authorization": "Bearer h"}}) == "q"
+    assert token_of({"headers": {"authorization": "Bearer h.s"}}) == "h.s"
+    assert token_of({"headers": {"Authorization": "Basic x"}}) is None and token_of({}) is None
+    allowed = policy("Allow", "arn:aws:execute-api:r:a:api/ws/$connect", "alice", {"subject": "alice"})
+    assert allowed["policyDocument"]["Statement"] == [{"Action": "execute-api:Invoke", "Effect": "Allow",
+                                                       "Resource": "arn:aws:execute-api:r:a:api/ws/$connect"}]
+    assert allowed["context"] == {"subject": "alice"} and allowed["principalId"] == "alice"
