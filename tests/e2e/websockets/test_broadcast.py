@@ -84,6 +84,28 @@ def test_a_publish_reaches_every_subscriber_of_the_topic_exactly_once_and_no_one
     run(scenario())
 
 
+def test_concurrent_publishers_each_reach_every_subscriber_exactly_once(ws_url, secret):
+    topic = topic_name("chorus")
+
+    async def scenario() -> None:
+        subscribers = await open_clients(ws_url, secret, 20, "listener", topics=[topic])
+        publishers = await open_clients(ws_url, secret, 5, "speaker")
+        try:
+            replies = await asyncio.gather(*(p.request({"action": "publish", "topic": topic, "data": f"{p.name}/{n}"})
+                                             for p in publishers for n in range(2)))
+            assert all(r["type"] == "published" and r["recipients"] == 20 for r in replies), replies
+            ids = sorted(r["id"] for r in replies)
+            await wait_for_messages(subscribers, topic, 10, timeout=30)
+            await asyncio.sleep(1.5)
+            for client in subscribers:
+                assert sorted(m["id"] for m in client.messages()) == ids, client.name  # each once, none lost
+            assert all(p.messages() == [] for p in publishers)
+        finally:
+            await close_all(subscribers + publishers)
+
+    run(scenario())
+
+
 def test_bad_frames_get_an_error_frame_and_leave_the_socket_and_the_others_unaffected(ws_url, secret):
     topic = topic_name("bad-frames")
 
