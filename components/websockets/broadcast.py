@@ -156,8 +156,9 @@ class WebSocketBroadcast(PatternComponent):
                   "deliveries_queue_url": self.deliveries.url, "max_message_bytes": args.max_message_bytes,
                   "connection_ttl_seconds": args.connection_ttl_seconds, "chunk_size": args.chunk_size,
                   "heartbeat": args.heartbeat}
-        publishing = [iam.dynamodb_statement(self.table.arn, ["Query"], indexes=True),
-                      iam.allow(["sqs:SendMessage"], [self.deliveries.arn])]
+        publishing = [  # a publish reads the topic index (only) and queues deliveries
+            iam.allow(["dynamodb:Query"], [pulumi.Output.concat(self.table.arn, "/index/", TOPIC_INDEX)]),
+            iam.allow(["sqs:SendMessage"], [self.deliveries.arn])]
         self.socket = PythonFunction(f"{name}-socket", PythonFunctionArgs(
             package="websockets", handler="socket.handler",
             statements=[iam.dynamodb_statement(self.table.arn, ["GetItem", "PutItem", "DeleteItem", "Query",

@@ -105,7 +105,14 @@ def test_the_authorizer_reads_only_its_secret_and_the_socket_only_its_table_and_
     assert socket == [
         {"Effect": "Allow", "Action": ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem",
                                        "dynamodb:PutItem", "dynamodb:Query"], "Resource": [TABLE]},
-        {"Effect": "Allow", "Action": ["dynamodb:Query"], "Resource": [TABLE, f"{TABLE}/index/*"]},
+        {"Effect": "Allow", "Action": ["dynamodb:Query"], "Resource": [f"{TABLE}/index/by-topic"]},
+        {"Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": [f"{SQS}:ws-deliveries"]},
+    ]
+
+
+def test_the_backend_publisher_may_only_read_the_topic_index_and_queue_deliveries(deployed):
+    assert statements(deployed, "ws-api")[1:] == [
+        {"Effect": "Allow", "Action": ["dynamodb:Query"], "Resource": [f"{TABLE}/index/by-topic"]},
         {"Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": [f"{SQS}:ws-deliveries"]},
     ]
 
