@@ -192,3 +192,17 @@ def row_count(table: str) -> int:
         if "LastEvaluatedKey" not in page:
             return total
         scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def settled_row_count(table: str, quiet: float = 1.0, timeout: float = 60) -> int:
+    """The table's row count once it has stopped changing for ``quiet`` seconds: the $disconnect of
+    connections an earlier test closed may still be removing rows."""
+    deadline = time.monotonic() + timeout
+    count = row_count(table)
+    while time.monotonic() < deadline:
+        time.sleep(quiet)
+        latest = row_count(table)
+        if latest == count:
+            return count
+        count = latest
+    raise AssertionError(f"the connections table kept changing for {timeout:.0f}s")

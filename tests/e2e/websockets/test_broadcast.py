@@ -14,9 +14,12 @@ from functions.websockets.tokens import issue
 from tests.e2e.support import wait_until
 from tests.e2e.websockets.support import (
     close_all,
+    connection_ids_of,
     open_clients,
     row_count,
+    rows_of,
     run,
+    settled_row_count,
     subscribe_all,
     token_url,
     topic_name,
@@ -34,7 +37,7 @@ async def _refused(url: str) -> int:
 
 
 def test_an_unauthorised_connect_is_refused_and_stores_nothing(ws_url, secret, table):
-    before = row_count(table)
+    before = settled_row_count(table)
 
     async def scenario() -> list[int]:
         return [
@@ -49,7 +52,7 @@ def test_an_unauthorised_connect_is_refused_and_stores_nothing(ws_url, secret, t
 
 
 def test_a_connect_asking_for_a_bad_topic_is_refused_and_stores_nothing(ws_url, secret, table):
-    before = row_count(table)
+    before = settled_row_count(table)
 
     async def scenario() -> None:
         await _refused(token_url(ws_url, secret, "picky", ["fine", "not a topic!"]))
@@ -144,11 +147,13 @@ def test_bad_frames_get_an_error_frame_and_leave_the_socket_and_the_others_unaff
 def test_unsubscribe_stops_delivery_and_disconnect_removes_every_row(ws_url, secret, table):
     topic = topic_name("leave")
 
-    async def scenario() -> None:
+    async def scenario() -> list[str]:
         clients = await open_clients(ws_url, secret, 2, "leave")
         stays, leaves = clients
         try:
             await subscribe_all(clients, topic)
+            ids = list(connection_ids_of(table, {stays.name, leaves.name}).values())
+            assert len(ids) == 2 and all(len(rows_of(table, i)) == 2 for i in ids)  # connection + subscription
             assert await leaves.request({"action": "unsubscribe", "topic": topic}) == {"type": "unsubscribed",
                                                                                        "topic": topic}
             reply = await stays.request({"action": "publish", "topic": topic, "data": "only you"})
@@ -156,10 +161,10 @@ def test_unsubscribe_stops_delivery_and_disconnect_removes_every_row(ws_url, sec
             await wait_for_messages([stays], topic, 1, timeout=30)
             await asyncio.sleep(1)
             assert leaves.messages() == []
+            return ids
         finally:
             await close_all(clients)
 
-    before = row_count(table)
-    run(scenario())
+    ids = run(scenario())
     # $disconnect runs after the socket closed: each connection's rows go
-    wait_until(lambda: row_count(table) <= before, 20, what="the disconnected connections' rows to be removed")
+    wait_until(lambda: not any(rows_of(table, i) for i in ids), 20, what="the disconnected connections' rows to go")
