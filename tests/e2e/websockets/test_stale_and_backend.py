@@ -103,7 +103,7 @@ def test_the_backend_publishes_over_signed_http(broadcast, api_url, http, anonym
             assert accepted.status_code == 202, accepted.text
             assert accepted.json()["recipients"] == 3
             await wait_for_messages(clients, topic, 1, timeout=30)
-            await asyncio.sleep(1)
+            await asyncio.sleep(0.5)
             assert all([m["data"] for m in c.messages()] == [{"from": "backend"}] for c in clients)
         finally:
             await close_all(clients)
@@ -160,7 +160,7 @@ def test_the_backend_publishes_with_an_event_on_the_bus(broadcast, ws_url, secre
             ])
             assert sent["FailedEntryCount"] == 0
             await wait_for_messages(clients, topic, 1, timeout=30)
-            await asyncio.sleep(1.5)
+            await asyncio.sleep(1)
             [message] = clients[0].messages()
             assert all(c.messages() == [message] for c in clients) and message["data"] == {"from": "the bus"}
             return message, sent["Entries"][0]["EventId"]
