@@ -54,7 +54,10 @@ from components.webhook import (
     stripe,
 )
 from components.webhook_delivery import WebhookDispatcher, WebhookDispatcherArgs
+from components.websockets import WebSocketBroadcast, WebSocketBroadcastArgs
 from functions.scatter_gather.config import BankConfig
+from localcloud.capabilities import missing_capabilities
+from localcloud.target import resolve_target
 
 # Atomic counter
 counter = AtomicCounter("counter")
@@ -214,3 +217,13 @@ webhook_delivery = WebhookDispatcher("hooks", WebhookDispatcherArgs(
     max_in_flight_per_endpoint=2,
 ))
 pulumi.export("webhook_delivery", webhook_delivery.outputs)
+
+# WebSocket broadcast: connect tokens, topics, fan-out in deliveries of 25 connections with at most 4 sender
+# invocations at once (the embedded emulator runs 8 Lambdas at once); short retries so a failing delivery
+# reaches the DLQ within seconds. Left out where the target has no WebSocket APIs (LocalStack's free image),
+# whose tests are skipped there.
+if "apigateway-websocket" not in missing_capabilities(resolve_target()):
+    websockets = WebSocketBroadcast("websockets", WebSocketBroadcastArgs(
+        chunk_size=25, sender_concurrency=4, sender_timeout=10, max_attempts=2, retry_delay_seconds=1,
+        event_bus_name="default"))
+    pulumi.export("websockets", websockets.outputs)

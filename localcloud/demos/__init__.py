@@ -62,6 +62,7 @@ def run_all(outputs: dict[str, Any], endpoint: str | None, say: Callable[[str], 
         sharding,
         webhook,
         webhook_delivery,
+        websockets,
     )
 
     for name, run in DEMOS.items():
