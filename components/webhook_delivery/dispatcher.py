@@ -64,8 +64,8 @@ class WebhookDispatcherArgs:
     although they are not public (e.g. ``127.0.0.0/8`` for a local receiver; default none: loopback,
     private, link-local and metadata addresses are refused).
     circuit_threshold / circuit_cooldown: consecutive failures that open an endpoint's circuit, and
-    seconds before the half-open probe. max_in_flight_per_endpoint: attempts at once to an endpoint
-    whose last attempt failed; more wait (a slow endpoint holds at most that many workers).
+    seconds before the half-open probe. max_in_flight_per_endpoint: attempts at once to one endpoint;
+    more wait (a slow endpoint holds at most that many workers).
     max_retry_after: longest ``Retry-After`` honoured (s).
     max_payload_bytes: largest message. secret_overlap_seconds: default signing overlap after a rotation.
     retention_seconds: how long messages and attempts are kept. bus_name: the bus to take events from

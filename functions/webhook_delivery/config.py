@@ -23,8 +23,7 @@ class DispatcherConfig(HandoffConfig):
     require_https: refuse ``http://`` endpoints. allowed_networks: CIDRs a URL may resolve to although
     they are not public (loopback for a local receiver). circuit_threshold: consecutive failures that
     open an endpoint's circuit. circuit_cooldown: seconds before a half-open probe.
-    max_in_flight_per_endpoint: attempts at once to an endpoint that failed lately (a slow or failing
-    one cannot take every worker; a healthy one is not capped). max_retry_after:
+    max_in_flight_per_endpoint: attempts at once to one endpoint (a slow one cannot take every worker). max_retry_after:
     the longest ``Retry-After`` honoured. max_payload_bytes: the largest message. secret_overlap_seconds:
     how long a rotated-out secret still signs. retention_seconds: how long messages and attempts are kept.
     """

@@ -107,12 +107,11 @@ class Dispatcher:
                 task.endpoint_id, now, self.config.request_timeout + 5)):
             self._later(task, gate.seconds or 1)
             return "circuit_open"
-        if circuit == policy.Circuit():  # healthy: no cap, no extra writes
-            return self._read_and_attempt(task, endpoint, probing)
-        # failing lately (slow or down): at most its share of workers, each busy up to the request timeout
         if not self.store.acquire_slot(task.endpoint_id, self.config.max_in_flight_per_endpoint, now,
                                        self.config.request_timeout + 30):
-            self._later(task, math.ceil(self.config.request_timeout))
+            # it already has its share of workers: a healthy endpoint frees them within a second, a failing
+            # one (slow or down) may hold them for the request timeout
+            self._later(task, 1 if circuit == policy.Circuit() else math.ceil(self.config.request_timeout))
             return "endpoint_busy"
         try:
             return self._read_and_attempt(task, endpoint, probing)
