@@ -26,7 +26,15 @@ from components.core.auth import (
 from components.core.component import PatternComponent, check_output_names
 from components.core.function import PythonFunction, PythonFunctionArgs, handoff
 from components.core.queues import allow_service_to_send, events_to_queue, queue_with_dead_letters, sqs_consumer
-from components.core.rest_api import RestApi, RestApiArgs, Route, ServiceIntegration, ServiceResponse
+from components.core.rest_api import (
+    RestApi,
+    RestApiArgs,
+    Route,
+    ServiceIntegration,
+    ServiceResponse,
+    service_action_uri,
+    sqs_integration_uri,
+)
 from components.core.tables import on_demand_table
 
 __all__ = [
@@ -52,6 +60,8 @@ __all__ = [
     "iam",
     "on_demand_table",
     "queue_with_dead_letters",
+    "service_action_uri",
     "sqs_consumer",
+    "sqs_integration_uri",
     "validation",
 ]

@@ -127,8 +127,10 @@ def test_rest_api_stage_url_serves_lambda_and_service_routes(out):
     assert out["api"]["stage_execution_arn"] == out["api"]["execution_arn"] + "/v1"
     echo = requests.get(out["api"]["url"] + "/echo", timeout=30)
     assert echo.status_code == 200 and echo.json()["path"] == "/echo"
-    sent = requests.post(out["api"]["url"] + "/send", json={"hello": "queue"}, timeout=30)
+    sent = requests.post(out["api"]["url"] + "/send", json={"n": 1, "hello": "queue"}, timeout=30)
     assert sent.status_code == 200 and sent.json() == {"queued": True}
+    refused = requests.post(out["api"]["url"] + "/send", json={"hello": "queue"}, timeout=30)  # the model's "n"
+    assert refused.status_code == 400, refused.text
     api = boto3.client("apigateway")
     assert api.get_rest_api(restApiId=out["api"]["id"])["description"] == "engine test api"
     assert api.get_stage(restApiId=out["api"]["id"], stageName="v1")["stageName"] == "v1"

@@ -98,8 +98,13 @@ permission = aws.lambda_.Permission("echo-perm", action="lambda:InvokeFunction",
                                     source_arn=api.execution_arn.apply(lambda a: f"{a}/*/GET/echo"))
 gw_role = aws.iam.Role("gw-role", assume_role_policy=iam.APIGATEWAY_ASSUME_ROLE)
 send = aws.apigateway.Resource("send-res", rest_api=api.id, parent_id=api.root_resource_id, path_part="send")
+send_model = aws.apigateway.Model("send-model", rest_api=api.id, name="SendBody", content_type="application/json",
+                                  schema=json.dumps({"type": "object", "required": ["n"]}))
+send_validator = aws.apigateway.RequestValidator("send-validator", rest_api=api.id, name="body",
+                                                 validate_request_body=True)
 send_method = aws.apigateway.Method("send-post", rest_api=api.id, resource_id=send.id, http_method="POST",
-                                    authorization="NONE")
+                                    authorization="NONE", request_models={"application/json": send_model.name},
+                                    request_validator_id=send_validator.id)
 send_integration = aws.apigateway.Integration(
     "send-int", rest_api=api.id, resource_id=send.id, http_method=send_method.http_method, type="AWS",
     integration_http_method="POST", credentials=gw_role.arn, passthrough_behavior="NEVER",
