@@ -75,6 +75,7 @@ def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     source = batch[0].get("eventSourceARN", "") if batch else ""
     fifo = bool(batch) and config.target_for(source).kind == "sqs-fifo"
     processor = SqsFifoPartialProcessor() if fifo else BatchProcessor(event_type=EventType.SQS)
+    processor.raise_on_entire_batch_failure = False  # report them like any failures: retried after the delay
     response = process_partial_response(event=event, record_handler=process, processor=processor, context=context)
     failures = response.get("batchItemFailures", [])
     if failures and config.retry_delay_seconds:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
 import requests
 
-from tests.e2e.support import peek_all, wait_until
+from functions.storage_first.config import StorageFirstConfig
+from tests.e2e.support import environment_of, peek_all, set_environment, wait_until
 
 JSON = {"Content-Type": "application/json"}
 
@@ -72,3 +76,17 @@ def dead_letters(queue_url: str) -> dict[str, dict[str, Any]]:
         if "request-id" in attributes:
             found[attributes["request-id"]] = {"body": message["Body"], **attributes}
     return found
+
+
+@contextlib.contextmanager
+def downstream_down(function_name: str) -> Iterator[None]:
+    """Make ``function_name``'s processor fail every request (the catalog processor's ``outage``), as a
+    downstream that is down would, then restore its configuration."""
+    variables = environment_of(function_name)
+    config = StorageFirstConfig.from_environment(variables)
+    down = dataclasses.replace(config, processor="catalog_processor.outage")
+    set_environment(function_name, {**variables, StorageFirstConfig.VARIABLE: down.to_json()})
+    try:
+        yield
+    finally:
+        set_environment(function_name, variables)
