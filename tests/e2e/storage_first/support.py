@@ -15,7 +15,9 @@ import boto3
 import requests
 
 from functions.storage_first.config import StorageFirstConfig
-from tests.e2e.support import environment_of, peek_all, set_environment, wait_until
+from tests.e2e.storage_first.gateway import Request as GatewayRequest
+from tests.e2e.storage_first.gateway import Route
+from tests.e2e.support import api_id_of, environment_of, peek_all, set_environment, wait_until
 
 JSON = {"Content-Type": "application/json"}
 
@@ -90,3 +92,17 @@ def downstream_down(function_name: str) -> Iterator[None]:
         yield
     finally:
         set_environment(function_name, variables)
+
+
+def route_of(outputs: dict[str, Any], target: str) -> tuple[Route, str]:
+    """The deployed ``POST /<target>`` integration, and the account it runs in."""
+    account = boto3.client("sts").get_caller_identity()["Account"]
+    return Route.read(api_id_of(outputs["url"]), "POST", f"/{target}"), account
+
+
+def json_request(target: str, body: bytes, key: str | None = None) -> GatewayRequest:
+    """What API Gateway receives for ``POST /<target>`` sent by the client with these bytes."""
+    headers = {"Content-Type": "application/json", "User-Agent": "python-requests"}
+    if key:
+        headers["Idempotency-Key"] = key
+    return GatewayRequest("POST", f"/{target}", body, headers)
