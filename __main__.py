@@ -227,7 +227,7 @@ storage_first = StorageFirstApi("storage-first", StorageFirstApiArgs(
         StorageTarget("ledger", "sqs-fifo"),
         StorageTarget("events", "eventbridge"),
         StorageTarget("payments", "dynamodb"),
-        StorageTarget("jobs", "sqs", max_attempts=40),  # outlasts a downstream outage of ~40 s
+        StorageTarget("tasks", "sqs", max_attempts=40),  # outlasts a downstream outage of ~40 s
     ],
     processor=ProcessorCode(handler="catalog_processor.process", files={
         "catalog_processor.py": str(Path(__file__).parent / "tests/e2e/storage_first/catalog_processor.py")}),

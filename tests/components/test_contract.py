@@ -37,6 +37,7 @@ TYPE_TOKENS = {
     "EventStore": "serverless-patterns:event_store:EventStore",
     "BankAccounts": "serverless-patterns:event_store:BankAccounts",
     "WebhookDispatcher": "serverless-patterns:webhook_delivery:WebhookDispatcher",
+    "StorageFirstApi": "serverless-patterns:storage_first:StorageFirstApi",
 }
 
 
@@ -107,7 +108,7 @@ def test_the_catalog_exports_each_component_outputs_as_built(catalog):
     for export in ("counter.outputs", "sequence.outputs", "priority.outputs", "priority_dynamo.outputs",
                    "broker.outputs", "webhook.outputs", "webhook_events.outputs", "limiter.outputs",
                    "limited_api.outputs", "decorated_api.outputs", "buffer.outputs",
-                   "sharding.outputs", "webhook_delivery.outputs"):
+                   "sharding.outputs", "webhook_delivery.outputs", "storage_first.outputs"):
         assert export in source
 
 
@@ -136,7 +137,7 @@ def test_every_args_class_is_frozen_and_keyword_only():
     import dataclasses
 
     classes = _args_classes()
-    assert len(classes) == 16, sorted(classes)
+    assert len(classes) == 17, sorted(classes)
     for name, cls in classes.items():
         assert cls.__dataclass_params__.frozen, f"{name} is not frozen"
         assert all(f.kw_only for f in dataclasses.fields(cls)), f"{name} is not keyword-only"
@@ -152,6 +153,7 @@ def _nonsense_cases() -> list[tuple[str, Any, str]]:
     from components.scatter_gather import ProviderTarget, QuoteProviderArgs, ScatterGatherArgs
     from components.sequence import SequenceGeneratorArgs, SequenceSpec
     from components.sharding import Membership, ShardedQueueArgs
+    from components.storage_first import ProcessorCode, StorageFirstApiArgs, StorageTarget
     from components.webhook import WebhookIngressArgs, WebhookSource, WebhookSubscriptionArgs, github
     from components.webhook_delivery import WebhookDispatcherArgs
 
@@ -191,6 +193,16 @@ def _nonsense_cases() -> list[tuple[str, Any, str]]:
         ("WebhookDispatcherArgs.schedule", lambda: WebhookDispatcherArgs(event_types=["a"], schedule=[0, -5]), ""),
         ("WebhookDispatcherArgs.allowed_networks",
          lambda: WebhookDispatcherArgs(event_types=["a"], allowed_networks=["localhost"]), ""),
+        ("StorageFirstApiArgs.targets", lambda: StorageFirstApiArgs(targets=[]), ""),
+        ("StorageFirstApiArgs.targets",
+         lambda: StorageFirstApiArgs(targets=[StorageTarget("a"), StorageTarget("a", "dynamodb")]), ""),
+        ("StorageFirstApiArgs.max_attempts", lambda: StorageFirstApiArgs(targets=[StorageTarget("a")], max_attempts=0),
+         ""),
+        ("StorageTarget.kind", lambda: StorageTarget("a", "s3"), ""),  # type: ignore[arg-type]
+        ("StorageTarget.name", lambda: StorageTarget("Orders/new"), ""),
+        ("StorageTarget.schema", lambda: StorageTarget("a", schema={"type": "array"}), ""),
+        ("StorageTarget.max_body_bytes", lambda: StorageTarget("a", max_body_bytes=10 ** 7), ""),
+        ("ProcessorCode.handler", lambda: ProcessorCode(handler="process"), ""),
     ]
 
 

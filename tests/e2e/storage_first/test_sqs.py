@@ -113,21 +113,21 @@ def test_a_failing_request_goes_to_the_dlq_with_its_reason_and_the_others_are_pr
 
 
 def test_requests_are_accepted_while_the_downstream_is_down_and_processed_after_it_recovers(client, outputs):
-    # "A minute" compressed to ~12 s: the jobs target gives each request 40 attempts a second apart.
+    # "A minute" compressed to ~12 s: the tasks target gives each request 40 attempts a second apart.
     with downstream_down(outputs["worker_function_name"]):
         started = time.monotonic()
-        responses = [client.store("jobs", {"job": i}) for i in range(5)]
+        responses = [client.store("tasks", {"job": i}) for i in range(5)]
         assert [r.status_code for r in responses] == [202] * 5  # answered at once, the processor down
         ids = [r.json()["id"] for r in responses]
-        wait_until(lambda: set(client.outcomes("jobs", ids).values()) == {"retrying"}, 15,
+        wait_until(lambda: set(client.outcomes("tasks", ids).values()) == {"retrying"}, 15,
                    what="every request to have failed at least once")
         time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - started)))
-        assert set(client.outcomes("jobs", ids).values()) == {"retrying"}
+        assert set(client.outcomes("tasks", ids).values()) == {"retrying"}
 
-    outcomes = wait_until(lambda: (found := client.outcomes("jobs", ids)) and set(found.values()) == {"processed"}
+    outcomes = wait_until(lambda: (found := client.outcomes("tasks", ids)) and set(found.values()) == {"processed"}
                           and found, 20, what="every request processed after the recovery")
     assert len(outcomes) == 5
-    assert all(client.status("jobs", i).json()["attempts"] >= 2 for i in ids)
+    assert all(client.status("tasks", i).json()["attempts"] >= 2 for i in ids)
 
 
 def _queued(queue_url: str) -> int:
