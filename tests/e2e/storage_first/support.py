@@ -15,9 +15,9 @@ import boto3
 import requests
 
 from functions.storage_first.config import StorageFirstConfig
-from tests.e2e.storage_first.gateway import Request as GatewayRequest
-from tests.e2e.storage_first.gateway import Route
 from tests.e2e.support import api_id_of, environment_of, peek_all, set_environment, wait_until
+from tests.gateway_templates import Request as GatewayRequest
+from tests.gateway_templates import Route
 
 JSON = {"Content-Type": "application/json"}
 
