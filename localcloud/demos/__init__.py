@@ -60,6 +60,7 @@ def run_all(outputs: dict[str, Any], endpoint: str | None, say: Callable[[str], 
         scatter_gather,
         sequence,
         sharding,
+        storage_first,
         webhook,
         webhook_delivery,
     )
