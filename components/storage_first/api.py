@@ -181,10 +181,11 @@ class StorageFirstApi(PatternComponent):
         ).apply(lambda v: {t.name: TargetSettings(t.name, t.kind, v["sources"][t.name], v["dlqs"][t.name],
                                                            t.max_attempts)
                            for t in args.targets})
-        environment = handoff(StorageFirstConfig, targets=settings, status_table=self.status_table.name,
-                              processor=args.processor.handler, max_attempts=args.max_attempts,
-                              retry_delay_seconds=args.retry_delay_seconds,
-                              status_ttl_seconds=args.status_ttl_seconds)
+        # What the consumers and the status route receive (also usable by code of your own on these targets).
+        self.environment = environment = handoff(
+            StorageFirstConfig, targets=settings, status_table=self.status_table.name,
+            processor=args.processor.handler, max_attempts=args.max_attempts,
+            retry_delay_seconds=args.retry_delay_seconds, status_ttl_seconds=args.status_ttl_seconds)
         outputs: dict[str, Any] = {}
         consumer_statements = [
             iam.dynamodb_statement(self.status_table.arn, ["GetItem", "UpdateItem"]),
