@@ -9,7 +9,9 @@ Per target (``StorageTarget``), ``POST /<name>`` stores into:
 - ``eventbridge``: a bus of its own (``PutEvents``; the body is the event's detail), which a rule
   delivers to a queue (add your own rules for fan-out);
 - ``dynamodb``: a table (``UpdateItem`` keyed by the required ``Idempotency-Key``: a repeat with the
-  same body is a replay, with another body 409); its stream feeds the consumer.
+  same body is a replay, with another body 409); its stream feeds the consumer;
+- ``stepfunctions``: a state machine (``StartExecution`` named by the required ``Idempotency-Key``: a
+  second request with the key is 409); its first state runs the consumer, with retries.
 
 and ``GET /<name>/{id}`` reports what the consumer did with it. The body is validated against the
 target's JSON schema by API Gateway before anything is stored (400); the service's refusals are 4xx
@@ -28,6 +30,7 @@ Example
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -66,7 +69,7 @@ TARGET_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 SQS_MAX_MESSAGE_BYTES = 256 * 1024
 DYNAMODB_MAX_BODY_BYTES = 350 * 1024  # an item holds at most 400 KB: room for the key and the other attributes
 QUEUED: tuple[Kind, ...] = ("sqs", "sqs-fifo", "eventbridge")
-KEYED: tuple[Kind, ...] = ("sqs-fifo", "dynamodb")  # the Idempotency-Key header is required
+KEYED: tuple[Kind, ...] = ("sqs-fifo", "dynamodb", "stepfunctions")  # the Idempotency-Key header is required
 NEW_ITEMS = json.dumps({"eventName": ["INSERT"]})  # a replay (same key, same body) changes nothing to process
 ANY_JSON_OBJECT: Mapping[str, Any] = {"type": "object"}
 SERVICE_UNAVAILABLE = ServiceResponse(
@@ -169,13 +172,14 @@ class StorageFirstApi(PatternComponent):
         self.dlqs: dict[str, aws.sqs.Queue] = {}
         self.buses: dict[str, aws.cloudwatch.EventBus] = {}
         self.tables: dict[str, aws.dynamodb.Table] = {}
+        self.machine_arns: dict[str, pulumi.Output[str]] = {}
         routes: list[Route] = []
         for target in args.targets:
             integration = self._store(target)
             routes.append(Route("POST", f"/{target.name}", integration=integration, request_schema=target.schema,
                                 required_headers=(templates.IDEMPOTENCY_HEADER,) if target.kind in KEYED else ()))
-        sources = {t.name: (self.queues[t.name].arn if t.kind in QUEUED else self.tables[t.name].arn)
-                   for t in args.targets}
+        sources = {t.name: (self.queues[t.name].arn if t.kind in QUEUED else self.tables[t.name].arn
+                            if t.kind == "dynamodb" else self._machine_name(t)) for t in args.targets}
         settings = pulumi.Output.all(
             sources=pulumi.Output.all(**sources), dlqs=pulumi.Output.all(**{n: q.url for n, q in self.dlqs.items()}),
         ).apply(lambda v: {t.name: TargetSettings(t.name, t.kind, v["sources"][t.name], v["dlqs"][t.name],
@@ -207,6 +211,10 @@ class StorageFirstApi(PatternComponent):
         if streamed:
             self.stream_consumer = self._stream_consumer(streamed, consumer_statements, environment)
             outputs["stream_function_name"] = self.stream_consumer.name
+        workflows = [t for t in args.targets if t.kind == "stepfunctions"]
+        if workflows:
+            self.execution_consumer = self._workflows(workflows, consumer_statements, environment)
+            outputs["execution_function_name"] = self.execution_consumer.name
         self.status = PythonFunction(f"{name}-status", PythonFunctionArgs(
             package="storage_first", handler="status.handler", environment=environment,
             statements=[iam.dynamodb_statement(self.status_table.arn, ["GetItem"]),
@@ -223,6 +231,7 @@ class StorageFirstApi(PatternComponent):
             "target_queue_urls": pulumi.Output.all(**{n: q.url for n, q in self.queues.items()}),
             "target_bus_names": pulumi.Output.all(**{n: b.name for n, b in self.buses.items()}),
             "target_table_names": pulumi.Output.all(**{n: t.name for n, t in self.tables.items()}),
+            "target_state_machine_arns": pulumi.Output.all(**self.machine_arns),
             "status_function_name": self.status.name,
             **outputs,
             **api.auth_outputs,
@@ -264,6 +273,14 @@ class StorageFirstApi(PatternComponent):
                                     "integration.request.header.Content-Type": "'application/x-amz-json-1.1'"},
                 refused=ServiceResponse("400", r"4\d{2}", {"application/json": templates.error(
                     "the event bus refused the request; nothing stored", "invalid_input")}))
+        if target.kind == "stepfunctions":  # the machine itself comes later, once its consumer exists
+            machine = self._machine_name(target)
+            arn = self.machine_arns[target.name] = self.dlqs[target.name].arn.apply(
+                lambda dlq: _machine_arn(dlq, machine))
+            return self._integration(
+                name, arn.apply(lambda a: service_action_uri(a, "states", "StartExecution")), "states:StartExecution",
+                arn, arn.apply(templates.stepfunctions_request), templates.STEPFUNCTIONS_ACCEPTED,
+                refused=ServiceResponse("400", r"4\d{2}", {"application/json": templates.STEPFUNCTIONS_REFUSED}))
         table = self.tables[target.name] = on_demand_table(f"{name}-table", "id", self, stream_view_type="NEW_IMAGE")
         return self._integration(
             name, table.arn.apply(lambda arn: service_action_uri(arn, "dynamodb", "UpdateItem")), "dynamodb:UpdateItem",
@@ -280,6 +297,32 @@ class StorageFirstApi(PatternComponent):
             request_parameters=dict(request_parameters or {}),
             responses=(ServiceResponse("202", templates={"application/json": accepted}), refused,
                        SERVICE_UNAVAILABLE))
+
+    def _machine_name(self, target: StorageTarget) -> str:
+        return f"{self._name}-{target.name}-{pulumi.get_stack()}"[:80]
+
+    def _workflows(self, targets: list[StorageTarget], statements: list[dict],
+                   environment: Mapping[str, pulumi.Input[str]]) -> PythonFunction:
+        """The consumer function, and per target a state machine whose one task runs it with retries
+        (the consumer parks a request that keeps failing itself; a Catch is the safety net)."""
+        args = self._args
+        function = PythonFunction(f"{self._name}-execution", PythonFunctionArgs(
+            package="storage_first", handler="execution.handler", timeout=args.worker_timeout,
+            statements=statements, environment=environment, extra_files=args.processor.files), opts=self.child)
+        for target in targets:
+            dlq = self.dlqs[target.name]
+            role = aws.iam.Role(f"{self._name}-{target.name}-machine-role", assume_role_policy=iam.STATES_ASSUME_ROLE,
+                                opts=self.child)
+            policy = aws.iam.RolePolicy(
+                f"{self._name}-{target.name}-machine-policy", role=role.name, opts=self.child,
+                policy=iam.policy_document([iam.allow(["lambda:InvokeFunction"], [function.arn]),
+                                            iam.allow(["sqs:SendMessage"], [dlq.arn])]))
+            definition = pulumi.Output.all(function.arn, dlq.url).apply(functools.partial(
+                _definition_json, target.name, target.max_attempts or args.max_attempts, args.retry_delay_seconds))
+            aws.sfn.StateMachine(f"{self._name}-{target.name}-machine", name=self._machine_name(target),
+                                 role_arn=role.arn, definition=definition,
+                                 opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]))
+        return function
 
     def _stream_consumer(self, targets: list[StorageTarget], statements: list[dict],
                          environment: Mapping[str, pulumi.Input[str]]) -> PythonFunction:
@@ -309,3 +352,42 @@ class StorageFirstApi(PatternComponent):
                 opts=self.child)
         return function
 
+
+def _machine_arn(queue_arn: str, machine: str) -> str:
+    """The ARN of the state machine named ``machine`` in the account and region of ``queue_arn``."""
+    _, partition, _, region, account, _ = queue_arn.split(":", 5)
+    return f"arn:{partition}:states:{region}:{account}:stateMachine:{machine}"
+
+
+def _definition_json(target: str, attempts: int, delay: int, arns: list[str]) -> str:
+    return json.dumps(_definition(target, arns[0], arns[1], attempts, delay))
+
+
+def _definition(target: str, function_arn: str, dlq_url: str, attempts: int, delay: int) -> dict[str, Any]:
+    """Run the consumer on the execution's input (the body as stored), retried ``attempts`` times; what
+    still fails (a crash, a timeout) is parked in the DLQ with the error by the Catch."""
+    return {
+        "Comment": f"storage-first {target}: process the stored request",
+        "StartAt": "Process",
+        "States": {
+            "Process": {
+                "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": function_arn, "Payload": {
+                    "target": target, "id.$": "$$.Execution.Name", "body.$": "$", "attempt.$": "$$.State.RetryCount"}},
+                "OutputPath": "$.Payload",
+                "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": max(delay, 1), "MaxAttempts": attempts,
+                           "BackoffRate": 1.0}],
+                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "DeadLetter"}],
+                "End": True,
+            },
+            "DeadLetter": {
+                "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
+                "Parameters": {"QueueUrl": dlq_url, "MessageBody.$": "States.JsonToString($)", "MessageAttributes": {
+                    "rejected-reason": {"DataType": "String", "StringValue.$": "$.error.Error"},
+                    "request-id": {"DataType": "String", "StringValue.$": "$$.Execution.Name"},
+                    "target": {"DataType": "String", "StringValue": target}}},
+                "Next": "Failed",
+            },
+            "Failed": {"Type": "Fail", "Error": "DeadLettered", "Cause": "the request kept failing: see its DLQ"},
+        },
+    }

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from typing import Any
 
+from functions.storage_first.config import StorageFirstConfig
 from functions.storage_first.processing import Outcome, StoredRequest
 
 
@@ -65,3 +67,14 @@ class DynamoStatusStore:
 
     def _expiry(self) -> str:
         return str(int(time.time()) + self.ttl_seconds)
+
+
+def dead_letter_to(client: Any, settings: StorageFirstConfig, log: Any) -> Callable[[StoredRequest, str], None]:
+    """Parks a request in its target's (standard) DLQ: the body as stored, with the reason."""
+    def dead_letter(request: StoredRequest, reason: str) -> None:
+        attributes = {name: {"DataType": "String", "StringValue": value[:1000] or "-"} for name, value in (
+            ("rejected-reason", reason), ("request-id", request.id), ("target", request.target))}
+        client.send_message(QueueUrl=settings.targets[request.target].dlq_url, MessageBody=request.body,
+                            MessageAttributes=attributes)
+        log.warning("dead-lettered", target=request.target, request_id=request.id, reason=reason)
+    return dead_letter

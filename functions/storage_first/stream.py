@@ -15,8 +15,8 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.storage_first.config import StorageFirstConfig
-from functions.storage_first.processing import Consumer, StoredRequest, from_stream_record, load_processor
-from functions.storage_first.store import DynamoStatusStore
+from functions.storage_first.processing import Consumer, from_stream_record, load_processor
+from functions.storage_first.store import DynamoStatusStore, dead_letter_to
 
 config = StorageFirstConfig.from_environment()
 logger = Logger(service="storage-first-stream")
@@ -24,15 +24,7 @@ sqs = boto3.client("sqs")
 store = DynamoStatusStore(boto3.client("dynamodb"), config.status_table, config.status_ttl_seconds)
 
 
-def dead_letter(request: StoredRequest, reason: str) -> None:
-    attributes = {name: {"DataType": "String", "StringValue": value[:1000] or "-"} for name, value in (
-        ("rejected-reason", reason), ("request-id", request.id), ("target", request.target))}
-    sqs.send_message(QueueUrl=config.targets[request.target].dlq_url, MessageBody=request.body,
-                     MessageAttributes=attributes)
-    logger.warning("dead-lettered", target=request.target, request_id=request.id, reason=reason)
-
-
-consumer = Consumer(store, load_processor(config.processor), dead_letter, config.attempts_for)
+consumer = Consumer(store, load_processor(config.processor), dead_letter_to(sqs, config, logger), config.attempts_for)
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 

@@ -2,7 +2,8 @@
 the tests render the very same strings.
 
 API Gateway turns the request into the target service's call itself (no Lambda): SQS ``SendMessage``
-(form-encoded), EventBridge ``PutEvents`` and DynamoDB ``UpdateItem`` (JSON). The responses answer 202
+(form-encoded), EventBridge ``PutEvents``, DynamoDB ``UpdateItem`` and Step Functions ``StartExecution``
+(JSON). The responses answer 202
 with the stored request's id (the SQS message id, the event id, the idempotency key), map the
 service's refusals to 4xx and its failures to 5xx with the catalog's error body, never 200.
 
@@ -100,5 +101,29 @@ DYNAMODB_REFUSED = (
     "#set($context.responseOverride.status = 413)\n"
     + error("the table refused the request: the body is over the item size limit (400 KB)",
             "payload_too_large") + "\n"
+    "#end"
+)
+
+
+def stepfunctions_request(state_machine_arn: str) -> str:
+    """``StartExecution`` named by the idempotency key, with the body as the execution's input: one
+    execution per key (Step Functions refuses a second one with that name: 409)."""
+    return (f"#set($body = {ESCAPED_BODY})\n"
+            + SET_KEY
+            + "#set($key = $util.escapeJavaScript($key))\n"
+            + json.dumps({"stateMachineArn": state_machine_arn, "name": "$key", "input": "$body"}))
+
+
+# The id is the execution's name (the key): the last field of its ARN.
+STEPFUNCTIONS_ACCEPTED = ACCEPTED % "$util.escapeJavaScript($input.path('$.executionArn').split(':').get(7))"
+STEPFUNCTIONS_REFUSED = (
+    "#set($type = \"$input.path('$.__type')\")\n"
+    "#if($type.contains('ExecutionAlreadyExists'))\n"
+    "#set($context.responseOverride.status = 409)\n"
+    + error(f"this {IDEMPOTENCY_HEADER} was used before: its execution exists, nothing was started",
+            "idempotency_conflict") + "\n"
+    "#else\n"
+    + error(f"the workflow refused the request: {IDEMPOTENCY_HEADER} must be 1-80 letters, digits, '-' or '_', "
+            "and the body at most 256 KB", "invalid_input") + "\n"
     "#end"
 )

@@ -16,7 +16,7 @@ from tests.components.harness import ACCOUNT, REGION, handoff_of
 SCHEMA = {"type": "object", "required": ["sku"]}
 TARGETS = [StorageTarget("orders", "sqs", schema=SCHEMA, max_body_bytes=64 * 1024),
            StorageTarget("ledger", "sqs-fifo"), StorageTarget("events", "eventbridge"),
-           StorageTarget("payments", "dynamodb", max_attempts=7)]
+           StorageTarget("payments", "dynamodb", max_attempts=7), StorageTarget("flows", "stepfunctions")]
 
 
 @pytest.fixture
@@ -37,7 +37,8 @@ def _service_integrations(mocks) -> dict[str, dict]:
 def test_each_target_is_one_service_integration_with_no_lambda_in_the_path(mocks):
     found = _service_integrations(mocks)
     queue = "sf-orders-queue"
-    assert set(found) == {f"sqs:{queue}", "sqs:sf-ledger-queue", "events:PutEvents", "dynamodb:UpdateItem"}
+    assert set(found) == {f"sqs:{queue}", "sqs:sf-ledger-queue", "events:PutEvents", "dynamodb:UpdateItem",
+                          "states:StartExecution"}
     assert found[f"sqs:{queue}"]["uri"] == f"arn:aws:apigateway:{REGION}:sqs:path/{ACCOUNT}/{queue}"
     for integration in found.values():
         assert integration["passthroughBehavior"] == "NEVER"
@@ -53,6 +54,7 @@ def test_each_integration_role_allows_exactly_its_action_on_its_resource(mocks):
         "sf-ledger-store-policy": ("sqs:SendMessage", _arn("sqs", "sf-ledger-queue")),
         "sf-events-store-policy": ("events:PutEvents", _arn("events", "event-bus/sf-events-unit")),
         "sf-payments-store-policy": ("dynamodb:UpdateItem", _arn("dynamodb", "table/sf-payments-table")),
+        "sf-flows-store-policy": ("states:StartExecution", _arn("states", "stateMachine:sf-flows-unit")),
     }
     for policy, (action, resource) in expected.items():
         assert mocks.policy_statements(policy) == [{"Effect": "Allow", "Action": [action], "Resource": [resource]}]
@@ -67,9 +69,9 @@ def test_bodies_are_validated_by_a_model_and_keyed_targets_require_the_idempoten
     validator = mocks.one("aws:apigateway/requestValidator:RequestValidator")
     assert validator.inputs["validateRequestBody"] and validator.inputs["validateRequestParameters"]
     posts = [m.inputs for m in mocks.of_type("aws:apigateway/method:Method") if m.inputs["httpMethod"] == "POST"]
-    assert len(posts) == 4 and all(m["requestValidatorId"] and m["requestModels"] for m in posts)
+    assert len(posts) == 5 and all(m["requestValidatorId"] and m["requestModels"] for m in posts)
     required = sorted(bool(m.get("requestParameters")) for m in posts)
-    assert required == [False, False, True, True]
+    assert required == [False, False, True, True, True]
     assert all(m["requestParameters"] == {"method.request.header.Idempotency-Key": True}
                for m in posts if m.get("requestParameters"))
     assert all(m.inputs["authorization"] == "AWS_IAM" for m in mocks.of_type("aws:apigateway/method:Method"))
@@ -81,7 +83,7 @@ def test_no_store_answers_200_failures_are_mapped_to_4xx_and_5xx(mocks):
     assert statuses == {"202", "413", "400", "503"}
     unavailable = [r.inputs for r in mocks.of_type("aws:apigateway/integrationResponse:IntegrationResponse")
                    if r.inputs["statusCode"] == "503"]
-    assert len(unavailable) == 4 and all(r["selectionPattern"] == r"5\d{2}" for r in unavailable)
+    assert len(unavailable) == 5 and all(r["selectionPattern"] == r"5\d{2}" for r in unavailable)
 
 
 def test_queues_have_dlqs_sized_for_the_body_limit_and_the_tables_stream_feeds_the_consumer(mocks):
@@ -108,7 +110,8 @@ def test_consumers_and_status_route_hold_least_privilege(mocks):
     worker = actions("sf-worker-policy")
     queues = [_arn("sqs", f"sf-{n}-queue") for n in ("orders", "ledger", "events")]
     assert worker["sqs:ReceiveMessage"] == queues and worker["sqs:GetQueueUrl"] == queues
-    assert worker["sqs:SendMessage"] == [_arn("sqs", f"sf-{n}-dlq") for n in ("orders", "ledger", "events", "payments")]
+    dlqs = [_arn("sqs", f"sf-{n}-dlq") for n in ("orders", "ledger", "events", "payments", "flows")]
+    assert worker["sqs:SendMessage"] == dlqs
     assert worker["dynamodb:UpdateItem"] == [_arn("dynamodb", "table/sf-status")]
     assert "dynamodb:PutItem" not in worker and "sqs:DeleteQueue" not in worker
     stream = actions("sf-stream-policy")
@@ -117,6 +120,21 @@ def test_consumers_and_status_route_hold_least_privilege(mocks):
     assert sorted((s["Action"], s["Resource"]) for s in status) == [
         (["dynamodb:GetItem"], [_arn("dynamodb", "table/sf-payments-table")]),
         (["dynamodb:GetItem"], [_arn("dynamodb", "table/sf-status")])]
+
+
+def test_each_workflow_is_a_state_machine_running_the_consumer_with_retries_and_a_dead_letter_catch(mocks):
+    machine = mocks.one("aws:sfn/stateMachine:StateMachine").inputs
+    assert machine["name"] == "sf-flows-unit"
+    definition = json.loads(machine["definition"])
+    process = definition["States"]["Process"]
+    execution = mocks.one("aws:lambda/function:Function", "sf-execution").inputs["name"]
+    assert process["Parameters"]["FunctionName"] == _arn("lambda", f"function:{execution}")
+    assert process["Parameters"]["Payload"]["id.$"] == "$$.Execution.Name"
+    assert process["Retry"][0]["MaxAttempts"] == 3 and process["Catch"][0]["Next"] == "DeadLetter"
+    assert definition["States"]["DeadLetter"]["Parameters"]["QueueUrl"].endswith("/sf-flows-dlq")
+    policy = {a: s["Resource"] for s in mocks.policy_statements("sf-flows-machine-policy") for a in s["Action"]}
+    assert policy == {"lambda:InvokeFunction": [_arn("lambda", f"function:{execution}")],
+                      "sqs:SendMessage": [_arn("sqs", "sf-flows-dlq")]}
 
 
 def test_the_handoff_names_each_target_source_dlq_and_retry_budget(mocks):
@@ -133,7 +151,8 @@ def test_outputs_follow_the_catalog_names(build):
     built: list[StorageFirstApi] = []
     build(lambda: built.append(StorageFirstApi("sf", StorageFirstApiArgs(targets=[StorageTarget("orders")]))))
     assert set(built[0].outputs) == {"url", "status_table_name", "target_dlq_urls", "target_queue_urls",
-                                     "target_bus_names", "target_table_names", "status_function_name",
+                                     "target_bus_names", "target_table_names", "target_state_machine_arns",
+                                     "status_function_name",
                                      "worker_function_name"}
 
 

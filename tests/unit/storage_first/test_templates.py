@@ -115,3 +115,22 @@ def test_json_path_subset():
     document = {"a": {"b": [{"c": 1}]}, "x-y": 2}
     assert json_path(document, "$.a.b[0].c") == 1 and json_path(document, "$['x-y']") == 2
     assert json_path(document, "$.missing.c") is None and json_path(document, "$") == document
+
+
+@pytest.mark.parametrize("body", BODIES)
+def test_step_functions_execution_is_named_by_the_key_with_the_body_as_input(body):
+    rendered, _, _ = _render(templates.stepfunctions_request("arn:aws:states:r:1:stateMachine:m"), body, key="k-1")
+    assert json.loads(rendered) == {"stateMachineArn": "arn:aws:states:r:1:stateMachine:m", "name": "k-1",
+                                    "input": body.decode()}
+
+
+def test_step_functions_answers_carry_the_execution_name_and_a_reused_key_is_409():
+    started = {"executionArn": "arn:aws:states:r:1:execution:m:k-1", "startDate": 1}
+    assert json.loads(_render(templates.STEPFUNCTIONS_ACCEPTED, b"", service_answer=started)[0]) == {
+        "id": "k-1", "status": "accepted"}
+    rendered, context, _ = _render(templates.STEPFUNCTIONS_REFUSED, b"", service_answer={
+        "__type": "ExecutionAlreadyExists", "message": "x"})
+    assert context["responseOverride"]["status"] == 409 and json.loads(rendered)["code"] == "idempotency_conflict"
+    rendered, context, _ = _render(templates.STEPFUNCTIONS_REFUSED, b"", service_answer={
+        "__type": "InvalidName", "message": "x"})
+    assert context["responseOverride"]["status"] is None and json.loads(rendered)["code"] == "invalid_input"
