@@ -78,8 +78,10 @@ class ServiceIntegration:
          ``arn:aws:apigateway:{region}:sqs:path/{account}/{queue}``.
     role_arn: a role API Gateway assumes (trusts ``apigateway.amazonaws.com``) to make the call.
     request_templates: content type -> VTL template turning the request into the service call.
-    request_parameters: integration request parameters (e.g. a Content-Type header for SQS).
+    request_parameters: integration request parameters (e.g. a Content-Type header for SQS, or an S3
+        object key from ``context.requestId``).
     responses: the mapped responses; the first without a selection pattern is the default.
+    http_method: how API Gateway calls the service (``POST`` for actions; ``PUT`` for S3 ``PutObject``).
     """
 
     uri: pulumi.Input[str]
@@ -87,6 +89,7 @@ class ServiceIntegration:
     request_templates: Mapping[str, pulumi.Input[str]]
     request_parameters: Mapping[str, str] = field(default_factory=dict)
     responses: Sequence[ServiceResponse] = (ServiceResponse("200"),)
+    http_method: str = "POST"
 
 
 @dataclass(frozen=True)
@@ -369,7 +372,7 @@ class RestApi(PatternComponent):
             resource_id=resource_id,
             http_method=method.http_method,
             type="AWS",
-            integration_http_method="POST",
+            integration_http_method=spec.http_method,
             uri=spec.uri,
             credentials=spec.role_arn,
             request_templates=dict(spec.request_templates),

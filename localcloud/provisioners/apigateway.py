@@ -66,10 +66,10 @@ def rest_method(cloud: Cloud, name: str, inputs: dict) -> tuple[str, dict]:
 @creates("aws:apigateway/integration:Integration")
 def rest_integration(cloud: Cloud, name: str, inputs: dict) -> tuple[str, dict]:
     kind = inputs["type"]
-    if kind in ("AWS_PROXY", "AWS"):
+    if kind == "AWS_PROXY" or (kind == "AWS" and ":lambda:path/" in inputs.get("uri", "")):
         if inputs.get("integrationHttpMethod") != "POST":
             raise ValueError(
-                f"integration {name!r}: type {kind} needs integrationHttpMethod 'POST' "
+                f"integration {name!r}: a Lambda integration ({kind}) needs integrationHttpMethod 'POST' "
                 f"(got {inputs.get('integrationHttpMethod')!r}); AWS rejects anything else"
             )
     if kind == "AWS_PROXY" and not LAMBDA_INVOKE_URI.match(inputs.get("uri", "")):

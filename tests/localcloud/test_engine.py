@@ -136,6 +136,16 @@ def test_rest_api_stage_url_serves_lambda_and_service_routes(out):
     assert api.get_stage(restApiId=out["api"]["id"], stageName="v1")["stageName"] == "v1"
 
 
+def test_bucket_notifies_its_queue_of_new_objects(out):
+    assert out["s3"]["bucket"].startswith("uploads-") and out["s3"]["arn"] == f"arn:aws:s3:::{out['s3']['bucket']}"
+    boto3.client("s3").put_object(Bucket=out["s3"]["bucket"], Key="k1", Body=b"hello")
+    sqs = boto3.client("sqs")
+    messages = sqs.receive_message(QueueUrl=out["s3"]["uploads_url"], WaitTimeSeconds=5,
+                                   MaxNumberOfMessages=10).get("Messages", [])
+    records = [r for m in messages for r in json.loads(m["Body"]).get("Records", [])]
+    assert [r["s3"]["object"]["key"] for r in records] == ["k1"]
+
+
 def test_authorizer_usage_plan_and_its_key(out):
     api = boto3.client("apigateway")
     [authorizer] = api.get_authorizers(restApiId=out["api"]["id"])["items"]
