@@ -228,6 +228,7 @@ storage_first = StorageFirstApi("storage-first", StorageFirstApiArgs(
         StorageTarget("events", "eventbridge"),
         StorageTarget("payments", "dynamodb"),
         StorageTarget("workflows", "stepfunctions"),
+        StorageTarget("uploads", "s3"),
         StorageTarget("tasks", "sqs", max_attempts=40),  # outlasts a downstream outage of ~40 s
     ],
     processor=ProcessorCode(handler="catalog_processor.process", files={

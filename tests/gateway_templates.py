@@ -163,6 +163,8 @@ class Route:
     request_templates: dict[str, str]
     responses: dict[str, dict[str, Any]]
     resource_path: str
+    http_method: str = "POST"
+    request_parameters: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def read(cls, api_id: str, method: str, path: str) -> Route:
@@ -170,13 +172,25 @@ class Route:
         [resource] = [r for r in apigateway.get_resources(restApiId=api_id, limit=500)["items"] if r["path"] == path]
         integration = apigateway.get_integration(restApiId=api_id, resourceId=resource["id"], httpMethod=method)
         return cls(api_id, integration["uri"], integration["credentials"], integration["requestTemplates"],
-                   integration.get("integrationResponses", {}), path)
+                   integration.get("integrationResponses", {}), path, integration.get("httpMethod", "POST"),
+                   integration.get("requestParameters") or {})
+
+    def rendered(self, request: Request, account: str) -> str:
+        """The request template rendered for ``request``: the body the service receives."""
+        content_type = request.headers.get("Content-Type", "application/json").split(";")[0].strip()
+        return render(self.request_templates[content_type], request.body.decode(), request, account, self.api_id)[0]
 
     def service_request(self, request: Request, account: str) -> dict[str, Any]:
         """The rendered request template as the JSON document the service receives."""
-        content_type = request.headers.get("Content-Type", "application/json").split(";")[0].strip()
-        text, _ = render(self.request_templates[content_type], request.body.decode(), request, account, self.api_id)
-        return json.loads(text)
+        return json.loads(self.rendered(request, account))
+
+    def path_parameter(self, name: str, request: Request) -> str:
+        """An integration path parameter's value for ``request`` (mapped from ``context.*`` or a literal)."""
+        source = self.request_parameters[f"integration.request.path.{name}"]
+        if source.startswith("'"):
+            return source.strip("'")
+        assert source.startswith("context."), f"unsupported mapping {source}"
+        return str(request.context("", self.api_id)[source.removeprefix("context.")])
 
     def response(self, request: Request, account: str, status: int, answer: dict[str, Any]) -> tuple[int, Any]:
         """(status, body) the client gets for the service's ``(status, answer)``: the integration response

@@ -33,6 +33,7 @@ from components.core.rest_api import (
     ServiceIntegration,
     ServiceResponse,
     service_action_uri,
+    service_path_uri,
     sqs_integration_uri,
 )
 from components.core.tables import on_demand_table
@@ -61,6 +62,7 @@ __all__ = [
     "on_demand_table",
     "queue_with_dead_letters",
     "service_action_uri",
+    "service_path_uri",
     "sqs_consumer",
     "sqs_integration_uri",
     "validation",

@@ -430,6 +430,13 @@ def sqs_integration_uri(queue_arn: str) -> str:
     return f"arn:{partition}:apigateway:{region}:sqs:path/{account}/{queue}"
 
 
+def service_path_uri(regional_arn: str, service: str, path: str) -> str:
+    """The API Gateway URI calling ``service`` on ``path`` (``s3``, ``<bucket>/{key}``) in the region of
+    ``regional_arn`` (any ARN of that region: an S3 bucket's ARN names none)."""
+    _, partition, _, region, _ = regional_arn.split(":", 4)
+    return f"arn:{partition}:apigateway:{region}:{service}:path/{path}"
+
+
 def service_action_uri(resource_arn: str, service: str, action: str) -> str:
     """The API Gateway URI calling ``service``'s ``action`` (``dynamodb``, ``UpdateItem``) in the region of
     ``resource_arn``."""

@@ -51,12 +51,14 @@ from components.core import (
     Route,
     ServiceIntegration,
     ServiceResponse,
+    allow_service_to_send,
     events_to_queue,
     handoff,
     iam,
     on_demand_table,
     queue_with_dead_letters,
     service_action_uri,
+    service_path_uri,
     sqs_consumer,
     sqs_integration_uri,
     validation,
@@ -68,7 +70,7 @@ from functions.storage_first.config import DEFAULT_PROCESSOR, KINDS, Kind, Stora
 TARGET_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 SQS_MAX_MESSAGE_BYTES = 256 * 1024
 DYNAMODB_MAX_BODY_BYTES = 350 * 1024  # an item holds at most 400 KB: room for the key and the other attributes
-QUEUED: tuple[Kind, ...] = ("sqs", "sqs-fifo", "eventbridge")
+QUEUED: tuple[Kind, ...] = ("sqs", "sqs-fifo", "eventbridge", "s3")  # consumed by the queue worker
 KEYED: tuple[Kind, ...] = ("sqs-fifo", "dynamodb", "stepfunctions")  # the Idempotency-Key header is required
 NEW_ITEMS = json.dumps({"eventName": ["INSERT"]})  # a replay (same key, same body) changes nothing to process
 ANY_JSON_OBJECT: Mapping[str, Any] = {"type": "object"}
@@ -173,6 +175,7 @@ class StorageFirstApi(PatternComponent):
         self.buses: dict[str, aws.cloudwatch.EventBus] = {}
         self.tables: dict[str, aws.dynamodb.Table] = {}
         self.machine_arns: dict[str, pulumi.Output[str]] = {}
+        self.buckets: dict[str, aws.s3.Bucket] = {}
         routes: list[Route] = []
         for target in args.targets:
             integration = self._store(target)
@@ -202,7 +205,9 @@ class StorageFirstApi(PatternComponent):
             self.worker = PythonFunction(f"{name}-worker", PythonFunctionArgs(
                 package="storage_first", handler="worker.handler", timeout=args.worker_timeout,
                 statements=[iam.sqs_consumer_statement(queue_arns, change_visibility=True),
-                            iam.allow(["sqs:GetQueueUrl"], queue_arns), *consumer_statements],
+                            iam.allow(["sqs:GetQueueUrl"], queue_arns), *consumer_statements,
+                            *([iam.allow(["s3:GetObject"], [pulumi.Output.concat(b.arn, "/*")
+                                                            for b in self.buckets.values()])] if self.buckets else [])],
                 environment=environment, extra_files=args.processor.files), opts=child)
             for target in queued:
                 sqs_consumer(f"{name}-{target.name}-mapping", self.queues[target.name].arn, self.worker.arn, self)
@@ -232,6 +237,7 @@ class StorageFirstApi(PatternComponent):
             "target_bus_names": pulumi.Output.all(**{n: b.name for n, b in self.buses.items()}),
             "target_table_names": pulumi.Output.all(**{n: t.name for n, t in self.tables.items()}),
             "target_state_machine_arns": pulumi.Output.all(**self.machine_arns),
+            "target_bucket_names": pulumi.Output.all(**{n: b.bucket for n, b in self.buckets.items()}),
             "status_function_name": self.status.name,
             **outputs,
             **api.auth_outputs,
@@ -246,7 +252,7 @@ class StorageFirstApi(PatternComponent):
                 f"{name}-queue", f"{name}-dlq", (target.max_attempts or args.max_attempts) + 2, self,
                 fifo=target.kind == "sqs-fifo",
                 dlq_max_message_size=SQS_MAX_MESSAGE_BYTES, visibility_timeout_seconds=visibility,
-                max_message_size=target.max_body_bytes if target.kind != "eventbridge" else None)
+                max_message_size=target.max_body_bytes if target.kind in ("sqs", "sqs-fifo") else None)
         else:
             self.dlqs[target.name] = aws.sqs.Queue(f"{name}-dlq", message_retention_seconds=14 * 24 * 3600,
                                                    max_message_size=SQS_MAX_MESSAGE_BYTES, opts=self.child)
@@ -273,6 +279,8 @@ class StorageFirstApi(PatternComponent):
                                     "integration.request.header.Content-Type": "'application/x-amz-json-1.1'"},
                 refused=ServiceResponse("400", r"4\d{2}", {"application/json": templates.error(
                     "the event bus refused the request; nothing stored", "invalid_input")}))
+        if target.kind == "s3":
+            return self._bucket(name, target)
         if target.kind == "stepfunctions":  # the machine itself comes later, once its consumer exists
             machine = self._machine_name(target)
             arn = self.machine_arns[target.name] = self.dlqs[target.name].arn.apply(
@@ -289,14 +297,35 @@ class StorageFirstApi(PatternComponent):
 
     def _integration(self, name: str, uri: pulumi.Input[str], action: str, resource: pulumi.Input[str],
                      request: pulumi.Input[str], accepted: str, refused: ServiceResponse,
-                     request_parameters: Mapping[str, str] | None = None) -> ServiceIntegration:
+                     request_parameters: Mapping[str, str] | None = None, http_method: str = "POST",
+                     ) -> ServiceIntegration:
         role_arn = iam.service_role(f"{name}-store", iam.APIGATEWAY_ASSUME_ROLE, [iam.allow([action], [resource])],
                                     self)
         return ServiceIntegration(
             uri=uri, role_arn=role_arn, request_templates={"application/json": request},
-            request_parameters=dict(request_parameters or {}),
+            request_parameters=dict(request_parameters or {}), http_method=http_method,
             responses=(ServiceResponse("202", templates={"application/json": accepted}), refused,
                        SERVICE_UNAVAILABLE))
+
+    def _bucket(self, name: str, target: StorageTarget) -> ServiceIntegration:
+        """The bucket, its notifications of new objects to the target's queue (which only this bucket may
+        send to), and ``PUT`` of the body as the object ``<request id>``."""
+        queue = self.queues[target.name]
+        bucket = self.buckets[target.name] = aws.s3.Bucket(f"{name}-bucket", opts=self.child)
+        policy = allow_service_to_send(f"{name}-notify-policy", queue, "s3.amazonaws.com", bucket.arn, self)
+        aws.s3.BucketNotification(
+            f"{name}-notification", bucket=bucket.bucket,
+            queues=[aws.s3.BucketNotificationQueueArgs(queue_arn=queue.arn, events=["s3:ObjectCreated:*"])],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]))
+        uri = pulumi.Output.all(queue.arn, bucket.bucket).apply(  # the region is the queue's, as the bucket's
+            lambda v: service_path_uri(v[0], "s3", f"{v[1]}/{{key}}"))
+        return self._integration(
+            name, uri, "s3:PutObject", pulumi.Output.concat(bucket.arn, "/*"), templates.S3_REQUEST,
+            templates.S3_ACCEPTED, http_method="PUT",
+            request_parameters={"integration.request.path.key": "context.requestId",
+                                "integration.request.header.Content-Type": "'application/json'"},
+            refused=ServiceResponse("400", r"4\d{2}", {"application/json": templates.error(
+                "the bucket refused the request; nothing stored", "invalid_input")}))
 
     def _machine_name(self, target: StorageTarget) -> str:
         return f"{self._name}-{target.name}-{pulumi.get_stack()}"[:80]

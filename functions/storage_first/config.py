@@ -8,16 +8,17 @@ from typing import ClassVar, Literal
 
 from functions.common.config import HandoffConfig
 
-Kind = Literal["sqs", "sqs-fifo", "eventbridge", "dynamodb", "stepfunctions"]
-KINDS: tuple[Kind, ...] = ("sqs", "sqs-fifo", "eventbridge", "dynamodb", "stepfunctions")
+Kind = Literal["sqs", "sqs-fifo", "eventbridge", "dynamodb", "stepfunctions", "s3"]
+KINDS: tuple[Kind, ...] = ("sqs", "sqs-fifo", "eventbridge", "dynamodb", "stepfunctions", "s3")
 DEFAULT_PROCESSOR = "functions.storage_first.processing.acknowledge"  # harmless: replace it with your own code
 
 
 @dataclass(frozen=True)
 class TargetSettings:
     """One storage target: its route name, its kind, and where its consumer dead-letters (``dlq_url``);
-    ``source``: the ARN its records arrive from (a queue, or the table's stream; for ``stepfunctions``
-    the state machine's name), so one consumer can tell which target a record belongs to.
+    ``source``: the ARN its records arrive from (a queue, the table's stream, the queue a bucket
+    notifies; for ``stepfunctions`` the state machine's name), so one consumer can tell which target a
+    record belongs to.
     ``max_attempts``: this target's own retry budget (``None``: the API's)."""
 
     name: str

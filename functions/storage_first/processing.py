@@ -11,6 +11,7 @@ remember the outcome, retry failures, and give up on a request that keeps failin
 from __future__ import annotations
 
 import json
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -49,18 +50,31 @@ def load_processor(path: str) -> Callable[[StoredRequest], Any]:
     return load_callable(path, "processor")
 
 
-def from_queue_record(record: Mapping[str, Any], target: TargetSettings) -> StoredRequest:
-    """An SQS record as the request stored: by API Gateway itself (``sqs``, ``sqs-fifo``) or as an
-    EventBridge event a rule delivered to the target's queue (``eventbridge``: the body is the detail)."""
+def from_queue_record(record: Mapping[str, Any], target: TargetSettings,
+                      read_object: Callable[[str, str], str] | None = None) -> StoredRequest | None:
+    """An SQS record as the request stored: by API Gateway itself (``sqs``, ``sqs-fifo``), as an
+    EventBridge event a rule delivered to the target's queue (``eventbridge``: the body is the detail),
+    or as a bucket's notification of a new object (``s3``: the body is the object, read with
+    ``read_object(bucket, key)``; the id is the key). ``None`` for S3's test event (nothing stored)."""
     attributes = record.get("attributes") or {}
     received_at = int(attributes.get("SentTimestamp", 0)) / 1000
     attempt = int(attributes.get("ApproximateReceiveCount", 1))
+    if target.kind == "s3":
+        notification = json.loads(record["body"])
+        if notification.get("Event") == "s3:TestEvent":
+            return None
+        [created] = notification["Records"]  # one object per notification
+        bucket, key = created["s3"]["bucket"]["name"], urllib.parse.unquote_plus(created["s3"]["object"]["key"])
+        if read_object is None:
+            raise ValueError("an s3 target's records need read_object")
+        return StoredRequest(target.name, key, read_object(bucket, key), None, received_at, attempt)
     if target.kind == "eventbridge":
         event = json.loads(record["body"])
         return StoredRequest(target.name, str(event["id"]), json.dumps(event["detail"], ensure_ascii=False), None,
                              received_at, attempt)
-    key = ((record.get("messageAttributes") or {}).get(KEY_ATTRIBUTE) or {}).get("stringValue")
-    return StoredRequest(target.name, str(record["messageId"]), record.get("body") or "", key, received_at, attempt)
+    sent_key = ((record.get("messageAttributes") or {}).get(KEY_ATTRIBUTE) or {}).get("stringValue")
+    return StoredRequest(target.name, str(record["messageId"]), record.get("body") or "", sent_key, received_at,
+                         attempt)
 
 
 def from_stream_record(record: Mapping[str, Any], target: TargetSettings) -> StoredRequest:

@@ -3,7 +3,7 @@ the tests render the very same strings.
 
 API Gateway turns the request into the target service's call itself (no Lambda): SQS ``SendMessage``
 (form-encoded), EventBridge ``PutEvents``, DynamoDB ``UpdateItem`` and Step Functions ``StartExecution``
-(JSON). The responses answer 202
+(JSON), S3 ``PutObject`` (the body as the object). The responses answer 202
 with the stored request's id (the SQS message id, the event id, the idempotency key), map the
 service's refusals to 4xx and its failures to 5xx with the catalog's error body, never 200.
 
@@ -127,3 +127,9 @@ STEPFUNCTIONS_REFUSED = (
             "and the body at most 256 KB", "invalid_input") + "\n"
     "#end"
 )
+
+
+# ``PutObject`` (``PUT s3:path/<bucket>/{key}``, the key mapped from ``context.requestId``): the body as
+# the object, unchanged; bodies up to API Gateway's 10 MB payload limit.
+S3_REQUEST = "$input.body"
+S3_ACCEPTED = ACCEPTED % "$context.requestId"

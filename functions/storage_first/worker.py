@@ -1,6 +1,7 @@
-"""The consumer of the queue-fed targets (``sqs``, ``sqs-fifo``, and ``eventbridge`` through the rule's
-queue): each record is processed once (:class:`~functions.storage_first.processing.Consumer`), failures
-come back after ``retry_delay_seconds`` and only the failed records of a batch are retried
+"""The consumer of the queue-fed targets (``sqs``, ``sqs-fifo``, ``eventbridge`` through the rule's
+queue and ``s3`` through the bucket's notifications): each record is processed once
+(:class:`~functions.storage_first.processing.Consumer`), failures come back after
+``retry_delay_seconds`` and only the failed records of a batch are retried
 (``ReportBatchItemFailures``; a FIFO batch stops at its first failure to keep the order). A request
 that fails ``max_attempts`` times goes to its target's DLQ with ``rejected-reason`` and is deleted; the
 queue's own redrive policy is the safety net for a worker that crashes or times out.
@@ -29,6 +30,7 @@ from functions.storage_first.store import DynamoStatusStore
 config = StorageFirstConfig.from_environment()
 logger = Logger(service="storage-first-worker")
 sqs = boto3.client("sqs")
+s3 = boto3.client("s3")
 store = DynamoStatusStore(boto3.client("dynamodb"), config.status_table, config.status_ttl_seconds)
 records: dict[str, SQSRecord] = {}  # request id -> its record, for the dead letter
 
@@ -52,8 +54,14 @@ def dead_letter(request: StoredRequest, reason: str) -> None:
 consumer = Consumer(store, load_processor(config.processor), dead_letter, config.attempts_for)
 
 
+def read_object(bucket: str, key: str) -> str:
+    return s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
+
+
 def process(record: SQSRecord) -> str:
-    request = from_queue_record(record.raw_event, config.target_for(record.event_source_arn or ""))
+    request = from_queue_record(record.raw_event, config.target_for(record.event_source_arn or ""), read_object)
+    if request is None:
+        return "skipped"
     records[request.id] = record
     try:
         return consumer.process(request)

@@ -198,7 +198,7 @@ def _nonsense_cases() -> list[tuple[str, Any, str]]:
          lambda: StorageFirstApiArgs(targets=[StorageTarget("a"), StorageTarget("a", "dynamodb")]), ""),
         ("StorageFirstApiArgs.max_attempts", lambda: StorageFirstApiArgs(targets=[StorageTarget("a")], max_attempts=0),
          ""),
-        ("StorageTarget.kind", lambda: StorageTarget("a", "s3"), ""),  # type: ignore[arg-type]
+        ("StorageTarget.kind", lambda: StorageTarget("a", "kinesis"), ""),  # type: ignore[arg-type]
         ("StorageTarget.name", lambda: StorageTarget("Orders/new"), ""),
         ("StorageTarget.schema", lambda: StorageTarget("a", schema={"type": "array"}), ""),
         ("StorageTarget.max_body_bytes", lambda: StorageTarget("a", max_body_bytes=10 ** 7), ""),

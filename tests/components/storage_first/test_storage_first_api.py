@@ -16,7 +16,8 @@ from tests.components.harness import ACCOUNT, REGION, handoff_of
 SCHEMA = {"type": "object", "required": ["sku"]}
 TARGETS = [StorageTarget("orders", "sqs", schema=SCHEMA, max_body_bytes=64 * 1024),
            StorageTarget("ledger", "sqs-fifo"), StorageTarget("events", "eventbridge"),
-           StorageTarget("payments", "dynamodb", max_attempts=7), StorageTarget("flows", "stepfunctions")]
+           StorageTarget("payments", "dynamodb", max_attempts=7), StorageTarget("flows", "stepfunctions"),
+           StorageTarget("uploads", "s3")]
 
 
 @pytest.fixture
@@ -38,7 +39,12 @@ def test_each_target_is_one_service_integration_with_no_lambda_in_the_path(mocks
     found = _service_integrations(mocks)
     queue = "sf-orders-queue"
     assert set(found) == {f"sqs:{queue}", "sqs:sf-ledger-queue", "events:PutEvents", "dynamodb:UpdateItem",
-                          "states:StartExecution"}
+                          "states:StartExecution", "s3:{key}"}
+    bucket = mocks.one("aws:s3/bucket:Bucket").inputs.get("bucket") or "sf-uploads-bucket"
+    upload = found["s3:{key}"]
+    assert upload["uri"] == f"arn:aws:apigateway:{REGION}:s3:path/{bucket}/{{key}}"
+    assert upload["integrationHttpMethod"] == "PUT"
+    assert upload["requestParameters"]["integration.request.path.key"] == "context.requestId"
     assert found[f"sqs:{queue}"]["uri"] == f"arn:aws:apigateway:{REGION}:sqs:path/{ACCOUNT}/{queue}"
     for integration in found.values():
         assert integration["passthroughBehavior"] == "NEVER"
@@ -55,6 +61,7 @@ def test_each_integration_role_allows_exactly_its_action_on_its_resource(mocks):
         "sf-events-store-policy": ("events:PutEvents", _arn("events", "event-bus/sf-events-unit")),
         "sf-payments-store-policy": ("dynamodb:UpdateItem", _arn("dynamodb", "table/sf-payments-table")),
         "sf-flows-store-policy": ("states:StartExecution", _arn("states", "stateMachine:sf-flows-unit")),
+        "sf-uploads-store-policy": ("s3:PutObject", "arn:aws:s3:::sf-uploads-bucket/*"),
     }
     for policy, (action, resource) in expected.items():
         assert mocks.policy_statements(policy) == [{"Effect": "Allow", "Action": [action], "Resource": [resource]}]
@@ -69,9 +76,9 @@ def test_bodies_are_validated_by_a_model_and_keyed_targets_require_the_idempoten
     validator = mocks.one("aws:apigateway/requestValidator:RequestValidator")
     assert validator.inputs["validateRequestBody"] and validator.inputs["validateRequestParameters"]
     posts = [m.inputs for m in mocks.of_type("aws:apigateway/method:Method") if m.inputs["httpMethod"] == "POST"]
-    assert len(posts) == 5 and all(m["requestValidatorId"] and m["requestModels"] for m in posts)
+    assert len(posts) == 6 and all(m["requestValidatorId"] and m["requestModels"] for m in posts)
     required = sorted(bool(m.get("requestParameters")) for m in posts)
-    assert required == [False, False, True, True, True]
+    assert required == [False, False, False, True, True, True]
     assert all(m["requestParameters"] == {"method.request.header.Idempotency-Key": True}
                for m in posts if m.get("requestParameters"))
     assert all(m.inputs["authorization"] == "AWS_IAM" for m in mocks.of_type("aws:apigateway/method:Method"))
@@ -83,7 +90,7 @@ def test_no_store_answers_200_failures_are_mapped_to_4xx_and_5xx(mocks):
     assert statuses == {"202", "413", "400", "503"}
     unavailable = [r.inputs for r in mocks.of_type("aws:apigateway/integrationResponse:IntegrationResponse")
                    if r.inputs["statusCode"] == "503"]
-    assert len(unavailable) == 5 and all(r["selectionPattern"] == r"5\d{2}" for r in unavailable)
+    assert len(unavailable) == 6 and all(r["selectionPattern"] == r"5\d{2}" for r in unavailable)
 
 
 def test_queues_have_dlqs_sized_for_the_body_limit_and_the_tables_stream_feeds_the_consumer(mocks):
@@ -108,12 +115,13 @@ def test_consumers_and_status_route_hold_least_privilege(mocks):
                 if not a.startswith("logs:")}
 
     worker = actions("sf-worker-policy")
-    queues = [_arn("sqs", f"sf-{n}-queue") for n in ("orders", "ledger", "events")]
+    queues = [_arn("sqs", f"sf-{n}-queue") for n in ("orders", "ledger", "events", "uploads")]
     assert worker["sqs:ReceiveMessage"] == queues and worker["sqs:GetQueueUrl"] == queues
-    dlqs = [_arn("sqs", f"sf-{n}-dlq") for n in ("orders", "ledger", "events", "payments", "flows")]
+    dlqs = [_arn("sqs", f"sf-{n}-dlq") for n in ("orders", "ledger", "events", "payments", "flows", "uploads")]
     assert worker["sqs:SendMessage"] == dlqs
     assert worker["dynamodb:UpdateItem"] == [_arn("dynamodb", "table/sf-status")]
     assert "dynamodb:PutItem" not in worker and "sqs:DeleteQueue" not in worker
+    assert worker["s3:GetObject"] == ["arn:aws:s3:::sf-uploads-bucket/*"] and "s3:PutObject" not in worker
     stream = actions("sf-stream-policy")
     assert stream["dynamodb:GetRecords"] == [_arn("dynamodb", "table/sf-payments-table/stream/2026-01-01T00:00:00.000")]
     status = [s for s in mocks.policy_statements("sf-status-policy") if not s["Action"][0].startswith("logs:")]
@@ -137,6 +145,15 @@ def test_each_workflow_is_a_state_machine_running_the_consumer_with_retries_and_
                       "sqs:SendMessage": [_arn("sqs", "sf-flows-dlq")]}
 
 
+def test_the_bucket_notifies_its_queue_which_only_it_may_send_to(mocks):
+    notification = mocks.one("aws:s3/bucketNotification:BucketNotification").inputs
+    assert notification["queues"] == [{"queueArn": _arn("sqs", "sf-uploads-queue"), "events": ["s3:ObjectCreated:*"]}]
+    policy = json.loads(mocks.one("aws:sqs/queuePolicy:QueuePolicy", "sf-uploads-notify-policy").inputs["policy"])
+    [statement] = policy["Statement"]
+    assert statement["Principal"] == {"Service": "s3.amazonaws.com"}
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": "arn:aws:s3:::sf-uploads-bucket"}}
+
+
 def test_the_handoff_names_each_target_source_dlq_and_retry_budget(mocks):
     worker = mocks.one("aws:lambda/function:Function", "sf-worker")
     config = handoff_of(mocks, worker.name, StorageFirstConfig)
@@ -152,6 +169,7 @@ def test_outputs_follow_the_catalog_names(build):
     build(lambda: built.append(StorageFirstApi("sf", StorageFirstApiArgs(targets=[StorageTarget("orders")]))))
     assert set(built[0].outputs) == {"url", "status_table_name", "target_dlq_urls", "target_queue_urls",
                                      "target_bus_names", "target_table_names", "target_state_machine_arns",
+                                     "target_bucket_names",
                                      "status_function_name",
                                      "worker_function_name"}
 

@@ -19,6 +19,7 @@ from functions.storage_first.processing import (
 
 ORDERS = TargetSettings("orders", "sqs", "arn:aws:sqs:us-east-1:1:orders", "dlq-url")
 EVENTS = TargetSettings("events", "eventbridge", "arn:aws:sqs:us-east-1:1:events", "dlq-url")
+UPLOADS = TargetSettings("uploads", "s3", "arn:aws:sqs:us-east-1:1:uploads", "dlq-url")
 PAYMENTS = TargetSettings("payments", "dynamodb", "arn:aws:dynamodb:us-east-1:1:table/payments", "dlq-url", 5)
 
 
@@ -94,6 +95,16 @@ def test_queue_records_of_each_kind_read_back_as_the_request_stored():
     record = {"messageId": "m-2", "body": json.dumps(event), "attributes": {"SentTimestamp": "1000"}}
     request = from_queue_record(record, EVENTS)
     assert (request.id, request.json(), request.attempt) == ("e-1", {"a": "é"}, 1)
+
+
+def test_a_bucket_notification_reads_back_as_the_object_stored_and_the_test_event_as_nothing():
+    notification = {"Records": [{"s3": {"bucket": {"name": "b"}, "object": {"key": "req+1%2F2", "size": 3}}}]}
+    record = {"messageId": "m", "body": json.dumps(notification), "attributes": {"ApproximateReceiveCount": "3"}}
+    read = []
+    request = from_queue_record(record, UPLOADS, lambda bucket, key: read.append((bucket, key)) or "{}")
+    assert request == StoredRequest("uploads", "req 1/2", "{}", None, 0.0, 3) and read == [("b", "req 1/2")]
+    test_event = {"messageId": "m", "body": json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent"})}
+    assert from_queue_record(test_event, UPLOADS, lambda bucket, key: "") is None
 
 
 def test_stream_records_read_back_as_the_item_stored():

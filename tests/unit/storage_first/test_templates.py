@@ -134,3 +134,12 @@ def test_step_functions_answers_carry_the_execution_name_and_a_reused_key_is_409
     rendered, context, _ = _render(templates.STEPFUNCTIONS_REFUSED, b"", service_answer={
         "__type": "InvalidName", "message": "x"})
     assert context["responseOverride"]["status"] is None and json.loads(rendered)["code"] == "invalid_input"
+
+
+@pytest.mark.parametrize("body", BODIES)
+def test_s3_object_is_the_body_unchanged_and_the_202_carries_the_request_id(body):
+    rendered, _, request = _render(templates.S3_REQUEST, body)
+    assert rendered.encode() == body
+    assert json.loads(_render(templates.S3_ACCEPTED, b"", service_answer={})[0])["id"]
+    accepted, _ = render(templates.S3_ACCEPTED, "", request, "1", "a")
+    assert json.loads(accepted) == {"id": request.request_id, "status": "accepted"}
