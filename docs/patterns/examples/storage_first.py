@@ -13,6 +13,7 @@ intake = StorageFirstApi("intake", StorageFirstApiArgs(
         StorageTarget("signups", "eventbridge"),   # a bus of its own: add your rules for fan-out
         StorageTarget("payments", "dynamodb"),     # Idempotency-Key is the item key; another body with it: 409
         StorageTarget("refunds", "stepfunctions"),  # a workflow per request, named by its Idempotency-Key
+        StorageTarget("documents", "s3"),          # large bodies (up to 10 MB): one object per request
     ],
     processor=ProcessorCode(handler="functions.storage_first.processing.acknowledge"),  # your module.function
     max_attempts=5,
