@@ -11,7 +11,9 @@ Per target (``StorageTarget``), ``POST /<name>`` stores into:
 - ``dynamodb``: a table (``UpdateItem`` keyed by the required ``Idempotency-Key``: a repeat with the
   same body is a replay, with another body 409); its stream feeds the consumer;
 - ``stepfunctions``: a state machine (``StartExecution`` named by the required ``Idempotency-Key``: a
-  second request with the key is 409); its first state runs the consumer, with retries.
+  second request with the key is 409); its first state runs the consumer, with retries;
+- ``s3``: a bucket (``PutObject`` of the body as the object ``<request id>``: bodies up to API
+  Gateway's 10 MB), whose notifications bring each object to the consumer.
 
 and ``GET /<name>/{id}`` reports what the consumer did with it. The body is validated against the
 target's JSON schema by API Gateway before anything is stored (400); the service's refusals are 4xx
@@ -152,13 +154,14 @@ class StorageFirstApiArgs:
 
 
 class StorageFirstApi(PatternComponent):
-    """The API, each target's store (queue, bus + queue, or table with a stream) and DLQ, the consumers,
-    the status table and route.
+    """The API, each target's store (queue, bus + queue, table with a stream, state machine, bucket +
+    queue) and DLQ, the consumers, the status table and route.
 
     Outputs: ``url``, ``status_table_name``, ``target_dlq_urls`` (target -> DLQ URL),
     ``target_queue_urls`` (queue-fed targets -> queue URL), ``target_bus_names`` /
-    ``target_table_names`` (eventbridge / dynamodb targets), ``status_function_name``, and
-    ``worker_function_name`` / ``stream_function_name`` when a target needs it.
+    ``target_table_names`` / ``target_state_machine_arns`` / ``target_bucket_names`` (eventbridge /
+    dynamodb / stepfunctions / s3 targets), ``status_function_name``, and ``worker_function_name`` /
+    ``stream_function_name`` / ``execution_function_name`` when a target needs it.
     """
 
     TYPE = "serverless-patterns:storage_first:StorageFirstApi"
