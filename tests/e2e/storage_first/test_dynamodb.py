@@ -109,3 +109,17 @@ def test_through_api_gateway_202_then_replay_then_409(client):
     assert (again.status_code, again.json()) == (202, {"id": key, "status": "accepted"}), again.text
     assert (other.status_code, other.json()["code"]) == (409, "idempotency_conflict"), other.text
     assert client.outcome("payments", key)["status"] == "processed"
+
+
+def test_a_body_over_the_item_limit_is_413_and_nothing_is_stored(outputs):
+    route, account = route_of(outputs, "payments")
+    key = unique_key()
+    request = json_request("payments", json.dumps({"blob": "x" * (410 * 1024)}).encode(), key)
+
+    status, answer = _update(route, account, request)
+
+    assert status == 400, answer
+    code, body = route.response(request, account, status, answer)
+    assert (code, body["code"]) == (413, "payload_too_large"), body
+    table = outputs["target_table_names"]["payments"]
+    assert "Item" not in boto3.client("dynamodb").get_item(TableName=table, Key={"id": {"S": key}})
