@@ -55,7 +55,10 @@ from components.webhook import (
     stripe,
 )
 from components.webhook_delivery import WebhookDispatcher, WebhookDispatcherArgs
+from components.websockets import WebSocketBroadcast, WebSocketBroadcastArgs
 from functions.scatter_gather.config import BankConfig
+from localcloud.capabilities import missing_capabilities
+from localcloud.target import resolve_target
 
 # Atomic counter
 counter = AtomicCounter("counter")
@@ -206,11 +209,13 @@ bank_accounts = BankAccounts("accounts", BankAccountsArgs(snapshot_every=5, max_
 pulumi.export("cqrs", bank_accounts.outputs)
 
 # Outbound webhooks: a compressed schedule (4 attempts over ~4 s), 2 s per attempt, a circuit that opens
-# after 5 failures for 3 s, and loopback allowed (the tests' receiver listens on 127.0.0.1; plain HTTP).
+# after 5 failures for 3 s, at most 2 attempts at once per endpoint, and loopback allowed (the tests'
+# receiver listens on 127.0.0.1; plain HTTP).
 webhook_delivery = WebhookDispatcher("hooks", WebhookDispatcherArgs(
     event_types=["invoice.paid", "invoice.voided", "customer.created", "ping"],
     schedule=[0, 1, 1, 2], request_timeout=2, require_https=False, allowed_networks=["127.0.0.0/8"],
     circuit_threshold=5, circuit_cooldown=3, max_retry_after=10, secret_overlap_seconds=600,
+    max_in_flight_per_endpoint=2,
 ))
 pulumi.export("webhook_delivery", webhook_delivery.outputs)
 
@@ -236,3 +241,13 @@ storage_first = StorageFirstApi("storage-first", StorageFirstApiArgs(
     max_attempts=2, retry_delay_seconds=1, worker_timeout=10,
 ))
 pulumi.export("storage_first", storage_first.outputs)
+
+# WebSocket broadcast: connect tokens, topics, fan-out in deliveries of 25 connections with at most 4 sender
+# invocations at once (the embedded emulator runs 8 Lambdas at once); short retries so a failing delivery
+# reaches the DLQ within seconds. Left out where the target has no WebSocket APIs (LocalStack's free image),
+# whose tests are skipped there.
+if "apigateway-websocket" not in missing_capabilities(resolve_target()):
+    websockets = WebSocketBroadcast("websockets", WebSocketBroadcastArgs(
+        chunk_size=25, sender_concurrency=4, sender_timeout=10, max_attempts=2, retry_delay_seconds=1,
+        event_bus_name="default"))
+    pulumi.export("websockets", websockets.outputs)

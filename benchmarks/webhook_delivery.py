@@ -81,13 +81,15 @@ def throughput(bench: Bench) -> dict[str, Any]:
     started = time.time()
     with ThreadPoolExecutor(CLIENTS) as pool:
         list(pool.map(lambda _: bench.send("bench.throughput"), range(THROUGHPUT_MESSAGES)))
+    accepted = time.time()
     bench.wait_for([p for _, p in endpoints], THROUGHPUT_MESSAGES)
     last = max(r.at for _, p in endpoints for r in bench.receiver.requests(p))
     deliveries = THROUGHPUT_MESSAGES * THROUGHPUT_ENDPOINTS
     for endpoint_id, _ in endpoints:
         bench.disable(endpoint_id)
     return {"messages": THROUGHPUT_MESSAGES, "endpoints": THROUGHPUT_ENDPOINTS, "deliveries": deliveries,
-            "seconds": round(last - started, 2), "deliveries_per_second": round(deliveries / (last - started), 1)}
+            "seconds": round(last - started, 2), "deliveries_per_second": round(deliveries / (last - started), 1),
+            "messages_accepted_per_second": round(THROUGHPUT_MESSAGES / (accepted - started), 1)}
 
 
 def latency_round(bench: Bench, with_slow: bool) -> list[float]:

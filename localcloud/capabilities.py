@@ -35,6 +35,7 @@ LOCALSTACK_COMMUNITY_GAPS = {
     "iam-enforcement": "IAM policies are not enforced in the community image (ENFORCE_IAM is a paid feature)",
     "apigateway-v2": "no API Gateway v2 (HTTP or WebSocket APIs) in the community image",
     "apigateway-v2-integration-subtypes": "no API Gateway v2 in the community image",
+    "apigateway-websocket": "no API Gateway WebSocket APIs (v2) in the community image",
     "eventbridge-archive-replay": "StartReplay answers 500 once the archive holds an event",
     "sqs-esm-maximum-concurrency": "the SQS event source mapping ignores ScalingConfig.MaximumConcurrency "
                                    "(one batch at a time per mapping)",

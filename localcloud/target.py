@@ -19,11 +19,11 @@ TARGET_VARIABLE = "SERVERLESS_PATTERNS_TARGET"
 
 # Services the catalog's resources and handlers call; each gets the endpoint in provider config.
 AWS_SERVICES = (
-    "apigateway", "cloudwatch", "dynamodb", "events", "iam", "lambda", "logs", "s3",
+    "apigateway", "apigatewayv2", "cloudwatch", "dynamodb", "events", "iam", "lambda", "logs", "s3",
     "scheduler", "secretsmanager", "sfn", "sns", "sqs", "ssm", "sts",
 )
 
-_AWS_INVOKE_URL = re.compile(r"^https://(?P<api>[a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com/(?P<stage>[^/]+)")
+_AWS_INVOKE_URL = re.compile(r"^(?P<scheme>https|wss)://(?P<api>[a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com/(?P<stage>[^/]+)")
 
 
 class TargetError(LocalCloudError, ValueError):
@@ -80,11 +80,15 @@ def provider_config(endpoint: str, region: str = "us-east-1") -> dict[str, str]:
 
 
 def reachable_url(url: str, endpoint: str | None) -> str:
-    """An API URL the caller can reach: on an emulator, AWS-style invoke URLs become path-style."""
+    """An API URL the caller can reach: on an emulator, AWS-style invoke URLs become path-style
+    (``wss://`` WebSocket URLs keep a WebSocket scheme: ``ws://`` on an ``http://`` endpoint)."""
     if not endpoint:
         return url
     match = _AWS_INVOKE_URL.match(url)
     if not match:
         return url
     rest = url[match.end():]
-    return f"{endpoint.rstrip('/')}/_aws/execute-api/{match['api']}/{match['stage']}{rest}"
+    base = endpoint.rstrip("/")
+    if match["scheme"] == "wss":
+        base = re.sub(r"^http", "ws", base)
+    return f"{base}/_aws/execute-api/{match['api']}/{match['stage']}{rest}"

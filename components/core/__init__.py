@@ -9,6 +9,8 @@
 - :func:`queue_with_dead_letters`, :func:`sqs_consumer`, :func:`allow_service_to_send`,
   :func:`events_to_queue`: queues.
 - :func:`on_demand_table`: the catalog's DynamoDB table shape.
+- :class:`WebSocketApi` and :class:`WebSocketRoute`: API Gateway v2 WebSocket routes to Lambda, ``$connect``
+  guarded by a :class:`ConnectAuthorizer` (or explicitly :class:`Public`).
 - :mod:`~components.core.iam`: least-privilege policy statements and roles.
 - :mod:`~components.core.validation`: argument checks that name the failing field.
 """
@@ -37,10 +39,12 @@ from components.core.rest_api import (
     sqs_integration_uri,
 )
 from components.core.tables import on_demand_table
+from components.core.websocket_api import ConnectAuthorizer, WebSocketApi, WebSocketApiArgs, WebSocketRoute
 
 __all__ = [
     "ApiKeyAuth",
     "Authorization",
+    "ConnectAuthorizer",
     "GatewayAnswer",
     "IamAuth",
     "LambdaAuthorizer",
@@ -52,6 +56,9 @@ __all__ = [
     "RestApiArgs",
     "Route",
     "UsageTier",
+    "WebSocketApi",
+    "WebSocketApiArgs",
+    "WebSocketRoute",
     "ServiceIntegration",
     "ServiceResponse",
     "allow_service_to_send",

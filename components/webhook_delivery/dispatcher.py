@@ -64,7 +64,9 @@ class WebhookDispatcherArgs:
     although they are not public (e.g. ``127.0.0.0/8`` for a local receiver; default none: loopback,
     private, link-local and metadata addresses are refused).
     circuit_threshold / circuit_cooldown: consecutive failures that open an endpoint's circuit, and
-    seconds before the half-open probe. max_retry_after: longest ``Retry-After`` honoured (s).
+    seconds before the half-open probe. max_in_flight_per_endpoint: attempts at once to one endpoint;
+    more wait (a slow endpoint holds at most that many workers).
+    max_retry_after: longest ``Retry-After`` honoured (s).
     max_payload_bytes: largest message. secret_overlap_seconds: default signing overlap after a rotation.
     retention_seconds: how long messages and attempts are kept. bus_name: the bus to take events from
     (default: a new one); event_sources: only events from these sources (default: any).
@@ -80,6 +82,7 @@ class WebhookDispatcherArgs:
     require_https: bool = True
     allowed_networks: Sequence[str] = ()
     circuit_threshold: int = 5
+    max_in_flight_per_endpoint: int = 4
     circuit_cooldown: int = 60
     max_retry_after: int = 3600
     max_payload_bytes: int = 128 * 1024
@@ -112,6 +115,7 @@ class WebhookDispatcherArgs:
                 validation.fail(self, "allowed_networks", f"must be CIDRs ({cidr!r} is not)")
         validation.integer(self, "circuit_threshold", 1, 1000)
         validation.integer(self, "circuit_cooldown", 1, 24 * 3600)
+        validation.integer(self, "max_in_flight_per_endpoint", 1, 1000)
         validation.integer(self, "max_retry_after", 0, 24 * 3600)
         validation.integer(self, "max_payload_bytes", 1, 256 * 1024)
         validation.integer(self, "secret_overlap_seconds", 0, 7 * 24 * 3600)
@@ -172,6 +176,7 @@ class WebhookDispatcher(PatternComponent):
             ingest_dlq_url=self.ingest_dlq.url, event_types=list(args.event_types), schedule=list(args.schedule),
             jitter=args.jitter, request_timeout=args.request_timeout, require_https=args.require_https,
             allowed_networks=list(args.allowed_networks), circuit_threshold=args.circuit_threshold,
+            max_in_flight_per_endpoint=args.max_in_flight_per_endpoint,
             circuit_cooldown=args.circuit_cooldown, max_retry_after=args.max_retry_after,
             max_payload_bytes=args.max_payload_bytes, secret_overlap_seconds=args.secret_overlap_seconds,
             retention_seconds=args.retention_seconds)

@@ -22,7 +22,8 @@ class DispatcherConfig(HandoffConfig):
     the fraction of each delay added at random (0..1). request_timeout: seconds per HTTP attempt.
     require_https: refuse ``http://`` endpoints. allowed_networks: CIDRs a URL may resolve to although
     they are not public (loopback for a local receiver). circuit_threshold: consecutive failures that
-    open an endpoint's circuit. circuit_cooldown: seconds before a half-open probe. max_retry_after:
+    open an endpoint's circuit. circuit_cooldown: seconds before a half-open probe.
+    max_in_flight_per_endpoint: attempts at once to one endpoint (a slow one cannot take every worker). max_retry_after:
     the longest ``Retry-After`` honoured. max_payload_bytes: the largest message. secret_overlap_seconds:
     how long a rotated-out secret still signs. retention_seconds: how long messages and attempts are kept.
     """
@@ -41,6 +42,7 @@ class DispatcherConfig(HandoffConfig):
     require_https: bool = True
     allowed_networks: list[str] = field(default_factory=list)
     circuit_threshold: int = 5
+    max_in_flight_per_endpoint: int = 4
     circuit_cooldown: int = 60
     max_retry_after: int = 3600
     max_payload_bytes: int = 128 * 1024

@@ -10,6 +10,7 @@ first and marked ``fanned_out`` last; deliveries already done are not repeated).
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -99,12 +100,25 @@ class Dispatcher:
             return "cancelled"
         if endpoint.get("disabled"):
             return self._dead_letter(task, f"endpoint disabled: {endpoint.get('disabled_reason') or 'by its owner'}")
-        gate = policy.gate(circuit_of(endpoint), now)
+        circuit = circuit_of(endpoint)
+        gate = policy.gate(circuit, now)
         probing = gate.action == "probe"
         if gate.action == "wait" or (probing and not self.store.claim_probe(
                 task.endpoint_id, now, self.config.request_timeout + 5)):
             self._later(task, gate.seconds or 1)
             return "circuit_open"
+        if not self.store.acquire_slot(task.endpoint_id, self.config.max_in_flight_per_endpoint, now,
+                                       self.config.request_timeout + 30):
+            # it already has its share of workers: a healthy endpoint frees them within a second, a failing
+            # one (slow or down) may hold them for the request timeout
+            self._later(task, 1 if circuit == policy.Circuit() else math.ceil(self.config.request_timeout))
+            return "endpoint_busy"
+        try:
+            return self._read_and_attempt(task, endpoint, probing)
+        finally:
+            self.store.release_slot(task.endpoint_id)
+
+    def _read_and_attempt(self, task: Task, endpoint: dict[str, Any], probing: bool) -> str:
         message = self.store.message(task.message_id)
         if message is None:
             return self._dead_letter(task, "the message is no longer stored (retention)")

@@ -177,6 +177,44 @@ class DispatcherStore:
             return Circuit(OPEN, circuit.failures, open_until)
         return circuit
 
+    def acquire_slot(self, endpoint_id: str, limit: int, now: float, stale_after: float) -> bool:
+        """Count one more attempt in flight to the endpoint, unless ``limit`` already are. A count no
+        attempt has touched for ``stale_after`` seconds (its workers died) starts again from one."""
+        values = {":one": 1, ":zero": 0, ":limit": limit, ":now": Decimal(str(now))}
+        try:
+            self.dynamodb.update_item(
+                TableName=self.endpoints, Key=_dynamo({"endpoint_id": endpoint_id}),
+                UpdateExpression="SET in_flight = if_not_exists(in_flight, :zero) + :one, in_flight_at = :now",
+                ConditionExpression="attribute_exists(endpoint_id) AND "
+                                    "(attribute_not_exists(in_flight) OR in_flight < :limit)",
+                ExpressionAttributeValues=_values(values))
+            return True
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
+        try:
+            self.dynamodb.update_item(
+                TableName=self.endpoints, Key=_dynamo({"endpoint_id": endpoint_id}),
+                UpdateExpression="SET in_flight = :one, in_flight_at = :now",
+                ConditionExpression="in_flight_at < :stale",
+                ExpressionAttributeValues=_values({":one": 1, ":now": Decimal(str(now)),
+                                                   ":stale": Decimal(str(now - stale_after))}))
+            return True
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+
+    def release_slot(self, endpoint_id: str) -> None:
+        try:
+            self.dynamodb.update_item(
+                TableName=self.endpoints, Key=_dynamo({"endpoint_id": endpoint_id}),
+                UpdateExpression="SET in_flight = in_flight - :one", ConditionExpression="in_flight > :zero",
+                ExpressionAttributeValues=_values({":one": 1, ":zero": 0}))
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
+
     def claim_probe(self, endpoint_id: str, now: float, probe_seconds: float) -> bool:
         """Become the one half-open probe of an open circuit whose cooldown is over."""
         try:

@@ -63,6 +63,7 @@ def run_all(outputs: dict[str, Any], endpoint: str | None, say: Callable[[str], 
         storage_first,
         webhook,
         webhook_delivery,
+        websockets,
     )
 
     for name, run in DEMOS.items():

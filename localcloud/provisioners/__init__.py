@@ -7,6 +7,7 @@ Importing this package registers them all.
 
 from localcloud.provisioners import (  # noqa: F401  (registers)
     apigateway,
+    apigatewayv2,
     dynamodb,
     events,
     iam,

@@ -71,6 +71,12 @@ def provider_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, A
             outputs["arn"] = _arn("ssm", f"parameter/{physical}")
         case "aws:apigateway/restApi:RestApi":
             outputs.update(rootResourceId="root-id", executionArn=_arn("execute-api", f"{name}-id"))
+        case "aws:apigatewayv2/api:Api":
+            outputs.update(apiEndpoint=f"wss://{name}-id.execute-api.{REGION}.amazonaws.com",
+                           executionArn=_arn("execute-api", f"{name}-id"))
+        case "aws:apigatewayv2/stage:Stage":
+            outputs.update(invokeUrl=f"wss://api-id.execute-api.{REGION}.amazonaws.com/{inputs['name']}",
+                           executionArn=_arn("execute-api", f"api-id/{inputs['name']}"))
         case "aws:apigateway/stage:Stage":
             outputs["invokeUrl"] = f"https://{name}-id.execute-api.{REGION}.amazonaws.com/{inputs['stageName']}"
         case _:

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TYPE_TOKENS = {
     "PythonFunction": "serverless-patterns:core:PythonFunction",
     "RestApi": "serverless-patterns:core:RestApi",
+    "WebSocketApi": "serverless-patterns:core:WebSocketApi",
     "AtomicCounter": "serverless-patterns:counter:AtomicCounter",
     "SequenceGenerator": "serverless-patterns:sequence:SequenceGenerator",
     "PriorityQueues": "serverless-patterns:priority:PriorityQueues",
@@ -38,6 +39,7 @@ TYPE_TOKENS = {
     "BankAccounts": "serverless-patterns:event_store:BankAccounts",
     "WebhookDispatcher": "serverless-patterns:webhook_delivery:WebhookDispatcher",
     "StorageFirstApi": "serverless-patterns:storage_first:StorageFirstApi",
+    "WebSocketBroadcast": "serverless-patterns:websockets:WebSocketBroadcast",
 }
 
 
@@ -108,7 +110,8 @@ def test_the_catalog_exports_each_component_outputs_as_built(catalog):
     for export in ("counter.outputs", "sequence.outputs", "priority.outputs", "priority_dynamo.outputs",
                    "broker.outputs", "webhook.outputs", "webhook_events.outputs", "limiter.outputs",
                    "limited_api.outputs", "decorated_api.outputs", "buffer.outputs",
-                   "sharding.outputs", "webhook_delivery.outputs", "storage_first.outputs"):
+                   "sharding.outputs", "webhook_delivery.outputs", "websockets.outputs",
+                   "storage_first.outputs"):
         assert export in source
 
 
@@ -137,7 +140,7 @@ def test_every_args_class_is_frozen_and_keyword_only():
     import dataclasses
 
     classes = _args_classes()
-    assert len(classes) == 17, sorted(classes)
+    assert len(classes) == 19, sorted(classes)
     for name, cls in classes.items():
         assert cls.__dataclass_params__.frozen, f"{name} is not frozen"
         assert all(f.kw_only for f in dataclasses.fields(cls)), f"{name} is not keyword-only"
@@ -145,7 +148,7 @@ def test_every_args_class_is_frozen_and_keyword_only():
 
 
 def _nonsense_cases() -> list[tuple[str, Any, str]]:
-    from components.core import PythonFunctionArgs, RestApiArgs
+    from components.core import Public, PythonFunctionArgs, RestApiArgs, WebSocketApiArgs
     from components.counter import AtomicCounterArgs
     from components.event_store import BankAccountsArgs, EventStoreArgs
     from components.priority import DynamoPriorityQueueArgs, PriorityQueuesArgs
@@ -156,6 +159,7 @@ def _nonsense_cases() -> list[tuple[str, Any, str]]:
     from components.storage_first import ProcessorCode, StorageFirstApiArgs, StorageTarget
     from components.webhook import WebhookIngressArgs, WebhookSource, WebhookSubscriptionArgs, github
     from components.webhook_delivery import WebhookDispatcherArgs
+    from components.websockets import WebSocketBroadcastArgs
 
     target = ProviderTarget(registry_table_name="r", topic_arn="t")
     return [
@@ -193,6 +197,11 @@ def _nonsense_cases() -> list[tuple[str, Any, str]]:
         ("WebhookDispatcherArgs.schedule", lambda: WebhookDispatcherArgs(event_types=["a"], schedule=[0, -5]), ""),
         ("WebhookDispatcherArgs.allowed_networks",
          lambda: WebhookDispatcherArgs(event_types=["a"], allowed_networks=["localhost"]), ""),
+        ("WebSocketBroadcastArgs.max_message_bytes",
+         lambda: WebSocketBroadcastArgs(max_message_bytes=128 * 1024 + 1), ""),
+        ("WebSocketBroadcastArgs.connect_auth", lambda: WebSocketBroadcastArgs(connect_auth="none"), ""),  # type: ignore[arg-type]
+        ("WebSocketApiArgs.routes", lambda: WebSocketApiArgs(routes=[], connect_auth=Public("tested in isolation")),
+         ""),
         ("StorageFirstApiArgs.targets", lambda: StorageFirstApiArgs(targets=[]), ""),
         ("StorageFirstApiArgs.targets",
          lambda: StorageFirstApiArgs(targets=[StorageTarget("a"), StorageTarget("a", "dynamodb")]), ""),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 import boto3
+import pytest
 
 from tests.e2e.support import api_id_of, catalog_routes, exported_urls
 
@@ -38,7 +39,7 @@ def test_an_unsigned_call_to_any_protected_route_is_refused_before_any_code_runs
         if path in PUBLIC_ROUTES:
             continue
         concrete = path.replace("{name}", "anonymous").replace("{id}", "x").replace("{correlationId}", "x") \
-            .replace("{version}", "1").replace("{key}", "x")
+            .replace("{version}", "1").replace("{key}", "x").replace("{topic}", "x")
         response = anonymous_http.request(method, api_url(url) + concrete, data="{}", timeout=30,
                                           headers={"Content-Type": "application/json"})
         _, status, code = OTHER_AUTH.get(path, ("AWS_IAM", 403, "MISSING_AUTHENTICATION_TOKEN"))
@@ -60,3 +61,13 @@ def test_an_unsigned_sequence_call_takes_no_number(catalog, api_url, http, anony
     base = api_url(catalog["sequence"]["url"]) + f"/sequences/atomic-auth-{uuid.uuid4().hex[:8]}/next"
     assert anonymous_http.post(base, timeout=30).status_code == 403
     assert http.post(base, timeout=30).json()["first"] == 1
+
+
+@pytest.mark.requires("apigateway-websocket")
+def test_every_websocket_api_authorises_its_connect_route(catalog):
+    apis = [a for a in boto3.client("apigatewayv2").get_apis()["Items"] if a["ProtocolType"] == "WEBSOCKET"]
+    assert apis
+    for api in apis:
+        routes = boto3.client("apigatewayv2").get_routes(ApiId=api["ApiId"])["Items"]
+        connect = next(r for r in routes if r["RouteKey"] == "$connect")
+        assert connect["AuthorizationType"] == "CUSTOM" and connect.get("AuthorizerId"), api["Name"]

@@ -98,3 +98,25 @@ def test_the_webhook_delivery_worker_reads_endpoints_but_cannot_list_them_or_rep
     _refused(lambda: sqs.receive_message(QueueUrl=hooks["delivery_dlq_url"]))  # only the API replays
     _refused(lambda: dynamodb.get_item(TableName=catalog["webhook"]["ingress"]["deliveries_table_name"],
                                        Key={"id": {"S": "probe"}}))
+
+
+@pytest.mark.requires("apigateway-websocket")
+def test_only_the_websocket_sender_may_push_to_connections_and_only_its_own_tables(catalog):
+    from functions.common.websocket import management_endpoint
+
+    broadcast = catalog["websockets"]
+    region = boto3.session.Session().region_name
+    endpoint = management_endpoint(f"https://{broadcast['websocket_api_id']}.execute-api.{region}.amazonaws.com/ws")
+    sender = _as_role_of(broadcast["sender_function_name"]).client("apigatewaymanagementapi", endpoint_url=endpoint)
+    with pytest.raises(ClientError) as gone:  # authorised: the connection simply does not exist
+        sender.post_to_connection(ConnectionId="nobody0000000000", Data=b"probe")
+    assert gone.value.response["ResponseMetadata"]["HTTPStatusCode"] == 410
+    socket = _as_role_of(broadcast["socket_function_name"]).client("apigatewaymanagementapi", endpoint_url=endpoint)
+    with pytest.raises(ClientError) as refused:
+        socket.post_to_connection(ConnectionId="nobody0000000000", Data=b"probe")
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    dynamodb = _as_role_of(broadcast["sender_function_name"]).client("dynamodb")
+    _refused(lambda: dynamodb.scan(TableName=broadcast["connections_table_name"]))  # not an action it needs
+    _refused(lambda: dynamodb.query(TableName=catalog["counter"]["counters_table_name"],
+                                    KeyConditionExpression="#n = :n", ExpressionAttributeNames={"#n": "name"},
+                                    ExpressionAttributeValues={":n": {"S": "x"}}))

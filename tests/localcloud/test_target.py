@@ -54,5 +54,9 @@ def test_reachable_url_rewrites_aws_invoke_urls_only_on_emulators():
     assert reachable_url(aws_url, None) == aws_url
     assert reachable_url(aws_url, "http://localhost:4566/") == "http://localhost:4566/_aws/execute-api/abc123/api"
     assert reachable_url(aws_url + "/x", "http://e:1") == "http://e:1/_aws/execute-api/abc123/api/x"
+    socket = "wss://abc123.execute-api.us-east-1.amazonaws.com/ws"
+    assert reachable_url(socket, None) == socket
+    assert reachable_url(socket, "http://e:1") == "ws://e:1/_aws/execute-api/abc123/ws"
+    assert reachable_url(socket, "https://e:1") == "wss://e:1/_aws/execute-api/abc123/ws"
     local = "http://127.0.0.1:5000/_aws/execute-api/abc/api"
     assert reachable_url(local, "http://127.0.0.1:5000") == local

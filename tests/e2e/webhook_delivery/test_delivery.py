@@ -155,7 +155,8 @@ def test_the_circuit_opens_on_a_dead_endpoint_and_a_half_open_probe_closes_it(ht
 def test_a_slow_endpoint_does_not_delay_a_healthy_one(http, base, receiver, register):
     """Delivered one after the other, the healthy endpoint's messages would wait 2 s (the request timeout)
     per message behind the slow one's; isolated, they arrive before half that total has passed, however
-    many cold workers the emulator has to start."""
+    many cold workers the emulator has to start. The slow endpoint never holds more than its share of
+    workers (2 attempts at once in the catalog)."""
     slow = register()
     healthy = register()
     receiver.script(slow["path"], [], then=Reply(200, delay=6))  # longer than the 2 s request timeout
@@ -166,6 +167,10 @@ def test_a_slow_endpoint_does_not_delay_a_healthy_one(http, base, receiver, regi
     fast = received(receiver, healthy["path"], len(messages))
     serial = len(messages) * 2
     assert max(r.at for r in fast) - started < serial / 2, "healthy deliveries waited behind the slow endpoint"
+    # each attempt holds one of the endpoint's 2 slots until its 2 s timeout
+    arrivals = sorted(r.at for r in receiver.requests(slow["path"]))
+    assert all(later - earlier >= 1.8 for earlier, later in zip(arrivals, arrivals[2:], strict=False)), \
+        "more than 2 attempts (the catalog's max_in_flight_per_endpoint) were in flight at once"
     timed_out = wait_until(lambda: [a for a in http.get(f"{base}/endpoints/{slow['id']}/attempts").json()["attempts"]
                                     if a.get("error")] or None, 15, what="a timed-out attempt")
     assert timed_out[0]["error"] == "no response within 2 s" and timed_out[0]["outcome"] == "retry"
