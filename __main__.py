@@ -41,6 +41,7 @@ from components.scatter_gather import (
 )
 from components.sequence import SequenceGenerator, SequenceGeneratorArgs, SequenceSpec
 from components.sharding import Membership, MessageHandlerCode, ShardedQueue, ShardedQueueArgs
+from components.storage_first import ProcessorCode, StorageFirstApi, StorageFirstApiArgs, StorageTarget
 from components.webhook import (
     WebhookIngress,
     WebhookIngressArgs,
@@ -217,6 +218,29 @@ webhook_delivery = WebhookDispatcher("hooks", WebhookDispatcherArgs(
     max_in_flight_per_endpoint=2,
 ))
 pulumi.export("webhook_delivery", webhook_delivery.outputs)
+
+# Storage-first: API Gateway stores each request itself (no Lambda in the request path) into a queue, a FIFO
+# queue (Idempotency-Key as deduplication id), a bus or a table (Idempotency-Key as item key). Two attempts
+# one second apart, so a poison request reaches its DLQ within seconds. The processor is the test catalog's
+# own (it fails requests that ask to).
+storage_first = StorageFirstApi("storage-first", StorageFirstApiArgs(
+    targets=[
+        StorageTarget("orders", "sqs", max_body_bytes=64 * 1024, schema={
+            "type": "object", "required": ["sku", "quantity"], "properties": {
+                "sku": {"type": "string", "minLength": 1, "maxLength": 64},
+                "quantity": {"type": "integer", "minimum": 1, "maximum": 1000}}}),
+        StorageTarget("ledger", "sqs-fifo"),
+        StorageTarget("events", "eventbridge"),
+        StorageTarget("payments", "dynamodb"),
+        StorageTarget("workflows", "stepfunctions"),
+        StorageTarget("uploads", "s3"),
+        StorageTarget("tasks", "sqs", max_attempts=40),  # outlasts a downstream outage of ~40 s
+    ],
+    processor=ProcessorCode(handler="catalog_processor.process", files={
+        "catalog_processor.py": str(Path(__file__).parent / "tests/e2e/storage_first/catalog_processor.py")}),
+    max_attempts=2, retry_delay_seconds=1, worker_timeout=10,
+))
+pulumi.export("storage_first", storage_first.outputs)
 
 # WebSocket broadcast: connect tokens, topics, fan-out in deliveries of 25 connections with at most 4 sender
 # invocations at once (the embedded emulator runs 8 Lambdas at once); short retries so a failing delivery

@@ -17,7 +17,8 @@ from typing import Any
 from localcloud.target import Target
 
 MINISTACK_GAPS = {
-    "apigateway-v1-service-integrations": "REST v1 integrations with DynamoDB, EventBridge or S3 return 504",
+    "apigateway-v1-service-integrations": "REST v1 integrations with DynamoDB, EventBridge, S3 or Step Functions "
+                                          "return 504 (every AWS integration but SQS is taken for a Lambda)",
     "apigateway-v2-integration-subtypes": "HTTP API EventBridge-PutEvents / SQS-SendMessage subtypes",
     "eventbridge-target-retry-dlq": "EventBridge target RetryPolicy / DeadLetterConfig",
     "sqs-batching-window": "SQS MaximumBatchingWindowInSeconds",

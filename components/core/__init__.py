@@ -28,7 +28,16 @@ from components.core.auth import (
 from components.core.component import PatternComponent, check_output_names
 from components.core.function import PythonFunction, PythonFunctionArgs, handoff
 from components.core.queues import allow_service_to_send, events_to_queue, queue_with_dead_letters, sqs_consumer
-from components.core.rest_api import RestApi, RestApiArgs, Route, ServiceIntegration, ServiceResponse
+from components.core.rest_api import (
+    RestApi,
+    RestApiArgs,
+    Route,
+    ServiceIntegration,
+    ServiceResponse,
+    service_action_uri,
+    service_path_uri,
+    sqs_integration_uri,
+)
 from components.core.tables import on_demand_table
 from components.core.websocket_api import ConnectAuthorizer, WebSocketApi, WebSocketApiArgs, WebSocketRoute
 
@@ -59,6 +68,9 @@ __all__ = [
     "iam",
     "on_demand_table",
     "queue_with_dead_letters",
+    "service_action_uri",
+    "service_path_uri",
     "sqs_consumer",
+    "sqs_integration_uri",
     "validation",
 ]

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 import pulumi
 
 KINDS = ("table", "stream", "queue", "dlq", "bus", "topic", "function", "state_machine", "archive", "role", "secret",
-         "rule", "api", "parameter", "key")
+         "rule", "api", "parameter", "key", "bucket")
 ATTRIBUTES = ("name", "url", "arn", "id", "invoke_arn", "execution_arn")
 _RESOURCE = re.compile(
     rf"^([a-z0-9]+_)*({'|'.join(KINDS)})_({'|'.join(ATTRIBUTES)})s?$"

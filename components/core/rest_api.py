@@ -78,8 +78,10 @@ class ServiceIntegration:
          ``arn:aws:apigateway:{region}:sqs:path/{account}/{queue}``.
     role_arn: a role API Gateway assumes (trusts ``apigateway.amazonaws.com``) to make the call.
     request_templates: content type -> VTL template turning the request into the service call.
-    request_parameters: integration request parameters (e.g. a Content-Type header for SQS).
+    request_parameters: integration request parameters (e.g. a Content-Type header for SQS, or an S3
+        object key from ``context.requestId``).
     responses: the mapped responses; the first without a selection pattern is the default.
+    http_method: how API Gateway calls the service (``POST`` for actions; ``PUT`` for S3 ``PutObject``).
     """
 
     uri: pulumi.Input[str]
@@ -87,6 +89,7 @@ class ServiceIntegration:
     request_templates: Mapping[str, pulumi.Input[str]]
     request_parameters: Mapping[str, str] = field(default_factory=dict)
     responses: Sequence[ServiceResponse] = (ServiceResponse("200"),)
+    http_method: str = "POST"
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,11 @@ class Route:
     function: LambdaTarget | None = None
     integration: ServiceIntegration | None = None
     auth: Authorization | None = None  # None: the API's (RestApiArgs.auth)
+    # A JSON schema (draft 4) the request body must satisfy: API Gateway validates it before the
+    # integration runs (400 BAD_REQUEST_BODY, nothing called); a body that is not JSON is refused too.
+    request_schema: Mapping[str, object] | None = None
+    # Headers the request must carry (400 BAD_REQUEST_PARAMETERS from API Gateway when one is missing).
+    required_headers: Sequence[str] = ()
 
     def __post_init__(self) -> None:
         if self.auth is not None and not isinstance(self.auth, AUTHORIZATIONS):
@@ -176,6 +184,7 @@ class RestApi(PatternComponent):
         super().__init__(name, opts)
         child = self.child
         self.api = aws.apigateway.RestApi(name, description=args.description or None, opts=child)
+        self._validator: aws.apigateway.RequestValidator | None = None
         resources: dict[str, pulumi.Output[str]] = {"": self.api.root_resource_id}
         wiring: list[pulumi.Resource] = []
         authorizers: dict[LambdaAuthorizer, aws.apigateway.Authorizer] = {}
@@ -189,6 +198,14 @@ class RestApi(PatternComponent):
                 if auth not in authorizers:
                     authorizers[auth] = self._authorizer(f"{name}-authorizer-{len(authorizers)}", auth)
                 authorizer = authorizers[auth]
+            model: aws.apigateway.Model | None = None
+            validator: aws.apigateway.RequestValidator | None = None
+            if route.request_schema is not None or route.required_headers:
+                validator = self._request_validator(name)
+            if route.request_schema is not None:
+                model = aws.apigateway.Model(
+                    f"{slug}-model", rest_api=self.api.id, name=f"Body{index}", content_type="application/json",
+                    schema=json.dumps(route.request_schema), opts=child)
             method = aws.apigateway.Method(
                 f"{slug}-method",
                 rest_api=self.api.id,
@@ -197,6 +214,9 @@ class RestApi(PatternComponent):
                 authorization=auth.method_authorization,
                 authorizer_id=authorizer.id if authorizer else None,
                 api_key_required=isinstance(auth, ApiKeyAuth) or None,
+                request_models={"application/json": model.name} if model else None,
+                request_parameters={f"method.request.header.{h}": True for h in route.required_headers} or None,
+                request_validator_id=validator.id if validator else None,
                 opts=child,
             )
             if route.function is not None:
@@ -206,7 +226,9 @@ class RestApi(PatternComponent):
                 wiring += self._service_route(slug, route.integration, resource_id, method)
         wiring += self._gateway_responses(name, args.gateway_answers)
         routes_digest = hashlib.sha256(  # redeploy when the set of routes changes
-            json.dumps(sorted(f"{r.method.upper()} {r.path}" for r in args.routes)).encode()
+            json.dumps(sorted(f"{r.method.upper()} {r.path}" + (f" {json.dumps(r.request_schema, sort_keys=True)}"
+                                                          if r.request_schema is not None else "")
+                          for r in args.routes)).encode()
         ).hexdigest()
         deployment = aws.apigateway.Deployment(
             f"{name}-deployment",
@@ -233,6 +255,15 @@ class RestApi(PatternComponent):
             self.api_key_ids = self._usage_plans(name, key_plans)
             outputs["api_key_ids"] = self.api_key_ids
         self._publish(outputs)
+
+    def _request_validator(self, name: str) -> aws.apigateway.RequestValidator:
+        """The API's one request validator (a route's body schema and required headers), created for the
+        first route that has either."""
+        if self._validator is None:
+            self._validator = aws.apigateway.RequestValidator(
+                f"{name}-validator", rest_api=self.api.id, name="body-and-headers", validate_request_body=True,
+                validate_request_parameters=True, opts=self.child)
+        return self._validator
 
     @property
     def auth_outputs(self) -> dict[str, pulumi.Output]:
@@ -341,7 +372,7 @@ class RestApi(PatternComponent):
             resource_id=resource_id,
             http_method=method.http_method,
             type="AWS",
-            integration_http_method="POST",
+            integration_http_method=spec.http_method,
             uri=spec.uri,
             credentials=spec.role_arn,
             request_templates=dict(spec.request_templates),
@@ -391,3 +422,23 @@ class RestApi(PatternComponent):
                 )
                 resources[path] = resource.id
         return resources["/".join(segments)]
+
+
+def sqs_integration_uri(queue_arn: str) -> str:
+    """``arn:aws:sqs:<region>:<account>:<queue>`` -> the API Gateway URI that sends to that queue."""
+    _, partition, _, region, account, queue = queue_arn.split(":", 5)
+    return f"arn:{partition}:apigateway:{region}:sqs:path/{account}/{queue}"
+
+
+def service_path_uri(regional_arn: str, service: str, path: str) -> str:
+    """The API Gateway URI calling ``service`` on ``path`` (``s3``, ``<bucket>/{key}``) in the region of
+    ``regional_arn`` (any ARN of that region: an S3 bucket's ARN names none)."""
+    _, partition, _, region, _ = regional_arn.split(":", 4)
+    return f"arn:{partition}:apigateway:{region}:{service}:path/{path}"
+
+
+def service_action_uri(resource_arn: str, service: str, action: str) -> str:
+    """The API Gateway URI calling ``service``'s ``action`` (``dynamodb``, ``UpdateItem``) in the region of
+    ``resource_arn``."""
+    _, partition, _, region, _ = resource_arn.split(":", 4)
+    return f"arn:{partition}:apigateway:{region}:{service}:action/{action}"

@@ -35,6 +35,7 @@ from components.core import (
     handoff,
     iam,
     on_demand_table,
+    service_action_uri,
     validation,
 )
 from components.core.auth import check_auth
@@ -247,9 +248,7 @@ class SequenceGenerator(PatternComponent):
         )
         message = '{"message": $input.json(\'$.message\'), "code": "%s"}'
         return ServiceIntegration(
-            uri=self.counters.arn.apply(  # the region is the table's
-                lambda arn: f"arn:aws:apigateway:{arn.split(':')[3]}:dynamodb:action/UpdateItem"
-            ),
+            uri=self.counters.arn.apply(lambda arn: service_action_uri(arn, "dynamodb", "UpdateItem")),
             role_arn=role_arn,
             request_templates={"application/json": request},
             responses=(

@@ -44,6 +44,7 @@ from components.core import (
     on_demand_table,
     queue_with_dead_letters,
     sqs_consumer,
+    sqs_integration_uri,
     validation,
 )
 from functions.common.errors import error_body
@@ -262,7 +263,7 @@ class WebhookIngress(PatternComponent):
         sqs_consumer(f"{name}-ingest-mapping", self.ingest_queue.arn, self.queue_verifier.arn, self)
         role_arn = iam.service_role(f"{name}-ingest-api", iam.APIGATEWAY_ASSUME_ROLE,
                                     [iam.allow(["sqs:SendMessage"], [self.ingest_queue.arn])], self)
-        uri = self.ingest_queue.arn.apply(_sqs_integration_uri)
+        uri = self.ingest_queue.arn.apply(sqs_integration_uri)
 
         def integration(source: WebhookSource) -> ServiceIntegration:
             template = storage_first.request_template(source.name, source.scheme.headers)
@@ -284,8 +285,3 @@ class WebhookIngress(PatternComponent):
 
         return integration
 
-
-def _sqs_integration_uri(queue_arn: str) -> str:
-    """``arn:aws:sqs:<region>:<account>:<queue>`` -> the API Gateway URI that sends to that queue."""
-    _, partition, _, region, account, queue = queue_arn.split(":", 5)
-    return f"arn:{partition}:apigateway:{region}:sqs:path/{account}/{queue}"

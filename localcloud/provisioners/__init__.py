@@ -13,6 +13,7 @@ from localcloud.provisioners import (  # noqa: F401  (registers)
     iam,
     lambda_,
     logs,
+    s3,
     secretsmanager,
     sns,
     sqs,

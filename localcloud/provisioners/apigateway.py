@@ -55,6 +55,10 @@ def rest_method(cloud: Cloud, name: str, inputs: dict) -> tuple[str, dict]:
         request["authorizerId"] = inputs["authorizerId"]
     if inputs.get("requestParameters"):
         request["requestParameters"] = inputs["requestParameters"]
+    if inputs.get("requestModels"):
+        request["requestModels"] = inputs["requestModels"]
+    if inputs.get("requestValidatorId"):
+        request["requestValidatorId"] = inputs["requestValidatorId"]
     cloud.client("apigateway").put_method(**request)
     return f"agm-{inputs['restApi']}-{inputs['resourceId']}-{inputs['httpMethod']}", inputs
 
@@ -62,10 +66,10 @@ def rest_method(cloud: Cloud, name: str, inputs: dict) -> tuple[str, dict]:
 @creates("aws:apigateway/integration:Integration")
 def rest_integration(cloud: Cloud, name: str, inputs: dict) -> tuple[str, dict]:
     kind = inputs["type"]
-    if kind in ("AWS_PROXY", "AWS"):
+    if kind == "AWS_PROXY" or (kind == "AWS" and ":lambda:path/" in inputs.get("uri", "")):
         if inputs.get("integrationHttpMethod") != "POST":
             raise ValueError(
-                f"integration {name!r}: type {kind} needs integrationHttpMethod 'POST' "
+                f"integration {name!r}: a Lambda integration ({kind}) needs integrationHttpMethod 'POST' "
                 f"(got {inputs.get('integrationHttpMethod')!r}); AWS rejects anything else"
             )
     if kind == "AWS_PROXY" and not LAMBDA_INVOKE_URI.match(inputs.get("uri", "")):
@@ -216,3 +220,24 @@ def usage_plan_key(cloud: Cloud, name: str, inputs: dict) -> tuple[str, dict]:
     cloud.client("apigateway").create_usage_plan_key(
         usagePlanId=inputs["usagePlanId"], keyId=inputs["keyId"], keyType=inputs.get("keyType", "API_KEY"))
     return inputs["keyId"], inputs
+
+
+@creates("aws:apigateway/model:Model")
+def rest_model(cloud: Cloud, name: str, inputs: dict) -> tuple[str, dict]:
+    request: dict[str, Any] = {"restApiId": inputs["restApi"], "name": inputs.get("name") or cloud.autoname(name, 60),
+                               "contentType": inputs.get("contentType", "application/json")}
+    if inputs.get("schema"):
+        request["schema"] = inputs["schema"]
+    if inputs.get("description"):
+        request["description"] = inputs["description"]
+    model = cloud.client("apigateway").create_model(**request)
+    return model["id"], {**inputs, "name": request["name"]}
+
+
+@creates("aws:apigateway/requestValidator:RequestValidator")
+def rest_request_validator(cloud: Cloud, name: str, inputs: dict) -> tuple[str, dict]:
+    validator = cloud.client("apigateway").create_request_validator(
+        restApiId=inputs["restApi"], name=inputs.get("name") or cloud.autoname(name, 60),
+        validateRequestBody=bool(inputs.get("validateRequestBody", False)),
+        validateRequestParameters=bool(inputs.get("validateRequestParameters", False)))
+    return validator["id"], inputs

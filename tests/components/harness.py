@@ -38,6 +38,11 @@ def provider_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, A
     match typ:
         case "aws:dynamodb/table:Table":
             outputs["arn"] = _arn("dynamodb", f"table/{physical}")
+            if inputs.get("streamEnabled"):
+                outputs["streamArn"] = _arn("dynamodb", f"table/{physical}/stream/2026-01-01T00:00:00.000")
+        case "aws:s3/bucket:Bucket":
+            physical = inputs.get("bucket") or name
+            outputs.update(bucket=physical, arn=f"arn:aws:s3:::{physical}")
         case "aws:sqs/queue:Queue":
             outputs.update(arn=_arn("sqs", physical), url=f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{physical}")
         case "aws:sns/topic:Topic":

@@ -38,6 +38,7 @@ TYPE_TOKENS = {
     "EventStore": "serverless-patterns:event_store:EventStore",
     "BankAccounts": "serverless-patterns:event_store:BankAccounts",
     "WebhookDispatcher": "serverless-patterns:webhook_delivery:WebhookDispatcher",
+    "StorageFirstApi": "serverless-patterns:storage_first:StorageFirstApi",
     "WebSocketBroadcast": "serverless-patterns:websockets:WebSocketBroadcast",
 }
 
@@ -109,7 +110,8 @@ def test_the_catalog_exports_each_component_outputs_as_built(catalog):
     for export in ("counter.outputs", "sequence.outputs", "priority.outputs", "priority_dynamo.outputs",
                    "broker.outputs", "webhook.outputs", "webhook_events.outputs", "limiter.outputs",
                    "limited_api.outputs", "decorated_api.outputs", "buffer.outputs",
-                   "sharding.outputs", "webhook_delivery.outputs", "websockets.outputs"):
+                   "sharding.outputs", "webhook_delivery.outputs", "websockets.outputs",
+                   "storage_first.outputs"):
         assert export in source
 
 
@@ -138,7 +140,7 @@ def test_every_args_class_is_frozen_and_keyword_only():
     import dataclasses
 
     classes = _args_classes()
-    assert len(classes) == 18, sorted(classes)
+    assert len(classes) == 19, sorted(classes)
     for name, cls in classes.items():
         assert cls.__dataclass_params__.frozen, f"{name} is not frozen"
         assert all(f.kw_only for f in dataclasses.fields(cls)), f"{name} is not keyword-only"
@@ -154,6 +156,7 @@ def _nonsense_cases() -> list[tuple[str, Any, str]]:
     from components.scatter_gather import ProviderTarget, QuoteProviderArgs, ScatterGatherArgs
     from components.sequence import SequenceGeneratorArgs, SequenceSpec
     from components.sharding import Membership, ShardedQueueArgs
+    from components.storage_first import ProcessorCode, StorageFirstApiArgs, StorageTarget
     from components.webhook import WebhookIngressArgs, WebhookSource, WebhookSubscriptionArgs, github
     from components.webhook_delivery import WebhookDispatcherArgs
     from components.websockets import WebSocketBroadcastArgs
@@ -199,6 +202,16 @@ def _nonsense_cases() -> list[tuple[str, Any, str]]:
         ("WebSocketBroadcastArgs.connect_auth", lambda: WebSocketBroadcastArgs(connect_auth="none"), ""),  # type: ignore[arg-type]
         ("WebSocketApiArgs.routes", lambda: WebSocketApiArgs(routes=[], connect_auth=Public("tested in isolation")),
          ""),
+        ("StorageFirstApiArgs.targets", lambda: StorageFirstApiArgs(targets=[]), ""),
+        ("StorageFirstApiArgs.targets",
+         lambda: StorageFirstApiArgs(targets=[StorageTarget("a"), StorageTarget("a", "dynamodb")]), ""),
+        ("StorageFirstApiArgs.max_attempts", lambda: StorageFirstApiArgs(targets=[StorageTarget("a")], max_attempts=0),
+         ""),
+        ("StorageTarget.kind", lambda: StorageTarget("a", "kinesis"), ""),  # type: ignore[arg-type]
+        ("StorageTarget.name", lambda: StorageTarget("Orders/new"), ""),
+        ("StorageTarget.schema", lambda: StorageTarget("a", schema={"type": "array"}), ""),
+        ("StorageTarget.max_body_bytes", lambda: StorageTarget("a", max_body_bytes=10 ** 7), ""),
+        ("ProcessorCode.handler", lambda: ProcessorCode(handler="process"), ""),
     ]
 
 

@@ -127,11 +127,23 @@ def test_rest_api_stage_url_serves_lambda_and_service_routes(out):
     assert out["api"]["stage_execution_arn"] == out["api"]["execution_arn"] + "/v1"
     echo = requests.get(out["api"]["url"] + "/echo", timeout=30)
     assert echo.status_code == 200 and echo.json()["path"] == "/echo"
-    sent = requests.post(out["api"]["url"] + "/send", json={"hello": "queue"}, timeout=30)
+    sent = requests.post(out["api"]["url"] + "/send", json={"n": 1, "hello": "queue"}, timeout=30)
     assert sent.status_code == 200 and sent.json() == {"queued": True}
+    refused = requests.post(out["api"]["url"] + "/send", json={"hello": "queue"}, timeout=30)  # the model's "n"
+    assert refused.status_code == 400, refused.text
     api = boto3.client("apigateway")
     assert api.get_rest_api(restApiId=out["api"]["id"])["description"] == "engine test api"
     assert api.get_stage(restApiId=out["api"]["id"], stageName="v1")["stageName"] == "v1"
+
+
+def test_bucket_notifies_its_queue_of_new_objects(out):
+    assert out["s3"]["bucket"].startswith("uploads-") and out["s3"]["arn"] == f"arn:aws:s3:::{out['s3']['bucket']}"
+    boto3.client("s3").put_object(Bucket=out["s3"]["bucket"], Key="k1", Body=b"hello")
+    sqs = boto3.client("sqs")
+    messages = sqs.receive_message(QueueUrl=out["s3"]["uploads_url"], WaitTimeSeconds=5,
+                                   MaxNumberOfMessages=10).get("Messages", [])
+    records = [r for m in messages for r in json.loads(m["Body"]).get("Records", [])]
+    assert [r["s3"]["object"]["key"] for r in records] == ["k1"]
 
 
 def test_authorizer_usage_plan_and_its_key(out):

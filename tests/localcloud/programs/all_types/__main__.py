@@ -98,8 +98,13 @@ permission = aws.lambda_.Permission("echo-perm", action="lambda:InvokeFunction",
                                     source_arn=api.execution_arn.apply(lambda a: f"{a}/*/GET/echo"))
 gw_role = aws.iam.Role("gw-role", assume_role_policy=iam.APIGATEWAY_ASSUME_ROLE)
 send = aws.apigateway.Resource("send-res", rest_api=api.id, parent_id=api.root_resource_id, path_part="send")
+send_model = aws.apigateway.Model("send-model", rest_api=api.id, name="SendBody", content_type="application/json",
+                                  schema=json.dumps({"type": "object", "required": ["n"]}))
+send_validator = aws.apigateway.RequestValidator("send-validator", rest_api=api.id, name="body",
+                                                 validate_request_body=True)
 send_method = aws.apigateway.Method("send-post", rest_api=api.id, resource_id=send.id, http_method="POST",
-                                    authorization="NONE")
+                                    authorization="NONE", request_models={"application/json": send_model.name},
+                                    request_validator_id=send_validator.id)
 send_integration = aws.apigateway.Integration(
     "send-int", rest_api=api.id, resource_id=send.id, http_method=send_method.http_method, type="AWS",
     integration_http_method="POST", credentials=gw_role.arn, passthrough_behavior="NEVER",
@@ -132,6 +137,15 @@ key = aws.apigateway.ApiKey("partner")
 plan_key = aws.apigateway.UsagePlanKey("partner-plan", key_id=key.id, key_type="API_KEY", usage_plan_id=plan.id)
 logs = aws.cloudwatch.LogGroup("echo-logs", name=f"/aws/lambda/engine-test-{uuid.uuid4().hex[:8]}",
                                retention_in_days=7)
+uploads = aws.sqs.Queue("uploads")
+bucket = aws.s3.Bucket("Uploads")  # upper case in the logical name: a bucket name is lower case
+uploads_policy = aws.sqs.QueuePolicy("uploads-policy", queue_url=uploads.url, policy=pulumi.Output.all(
+    uploads.arn, bucket.arn).apply(lambda v: json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sqs:SendMessage",
+        "Resource": v[0], "Condition": {"ArnEquals": {"aws:SourceArn": v[1]}}}]})))
+notification = aws.s3.BucketNotification("uploads-notification", bucket=bucket.bucket, queues=[
+    aws.s3.BucketNotificationQueueArgs(queue_arn=uploads.arn, events=["s3:ObjectCreated:*"])],
+    opts=pulumi.ResourceOptions(depends_on=[uploads_policy]))
 where = {"region": aws.get_region_output().region, "partition": aws.get_partition_output().partition,
          "account": aws.get_caller_identity_output().account_id}
 
@@ -150,3 +164,4 @@ pulumi.export("api", {"id": api.id, "execution_arn": api.execution_arn, "url": s
 pulumi.export("auth", {"authorizer_id": gate.id, "plan_id": plan.id, "key_id": key.id, "plan_key_id": plan_key.id})
 pulumi.export("logs", {"name": logs.name, "arn": logs.arn})
 pulumi.export("where", where)
+pulumi.export("s3", {"bucket": bucket.bucket, "arn": bucket.arn, "uploads_url": uploads.url})
