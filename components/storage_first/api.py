@@ -197,18 +197,20 @@ class StorageFirstApi(PatternComponent):
             processor=args.processor.handler, max_attempts=args.max_attempts,
             retry_delay_seconds=args.retry_delay_seconds, status_ttl_seconds=args.status_ttl_seconds)
         outputs: dict[str, Any] = {}
-        consumer_statements = [
-            iam.dynamodb_statement(self.status_table.arn, ["GetItem", "UpdateItem"]),
-            iam.allow(["sqs:SendMessage"], [q.arn for q in self.dlqs.values()]),
-            *args.processor.statements,
-        ]
+
+        def consumer_statements(consumed: list[StorageTarget]) -> list[dict[str, Any]]:
+            """What a consumer of ``consumed`` needs: the status table, those targets' DLQs only, the processor's."""
+            return [iam.dynamodb_statement(self.status_table.arn, ["GetItem", "UpdateItem"]),
+                    iam.allow(["sqs:SendMessage"], [self.dlqs[t.name].arn for t in consumed]),
+                    *args.processor.statements]
+
         queued = [t for t in args.targets if t.kind in QUEUED]
         if queued:
             queue_arns = [self.queues[t.name].arn for t in queued]
             self.worker = PythonFunction(f"{name}-worker", PythonFunctionArgs(
                 package="storage_first", handler="worker.handler", timeout=args.worker_timeout,
                 statements=[iam.sqs_consumer_statement(queue_arns, change_visibility=True),
-                            iam.allow(["sqs:GetQueueUrl"], queue_arns), *consumer_statements,
+                            iam.allow(["sqs:GetQueueUrl"], queue_arns), *consumer_statements(queued),
                             *([iam.allow(["s3:GetObject"], [pulumi.Output.concat(b.arn, "/*")
                                                             for b in self.buckets.values()])] if self.buckets else [])],
                 environment=environment, extra_files=args.processor.files), opts=child)
@@ -217,11 +219,11 @@ class StorageFirstApi(PatternComponent):
             outputs["worker_function_name"] = self.worker.name
         streamed = [t for t in args.targets if t.kind == "dynamodb"]
         if streamed:
-            self.stream_consumer = self._stream_consumer(streamed, consumer_statements, environment)
+            self.stream_consumer = self._stream_consumer(streamed, consumer_statements(streamed), environment)
             outputs["stream_function_name"] = self.stream_consumer.name
         workflows = [t for t in args.targets if t.kind == "stepfunctions"]
         if workflows:
-            self.execution_consumer = self._workflows(workflows, consumer_statements, environment)
+            self.execution_consumer = self._workflows(workflows, consumer_statements(workflows), environment)
             outputs["execution_function_name"] = self.execution_consumer.name
         self.status = PythonFunction(f"{name}-status", PythonFunctionArgs(
             package="storage_first", handler="status.handler", environment=environment,

@@ -117,13 +117,14 @@ def test_consumers_and_status_route_hold_least_privilege(mocks):
     worker = actions("sf-worker-policy")
     queues = [_arn("sqs", f"sf-{n}-queue") for n in ("orders", "ledger", "events", "uploads")]
     assert worker["sqs:ReceiveMessage"] == queues and worker["sqs:GetQueueUrl"] == queues
-    dlqs = [_arn("sqs", f"sf-{n}-dlq") for n in ("orders", "ledger", "events", "payments", "flows", "uploads")]
-    assert worker["sqs:SendMessage"] == dlqs
+    assert worker["sqs:SendMessage"] == [_arn("sqs", f"sf-{n}-dlq") for n in ("orders", "ledger", "events", "uploads")]
     assert worker["dynamodb:UpdateItem"] == [_arn("dynamodb", "table/sf-status")]
     assert "dynamodb:PutItem" not in worker and "sqs:DeleteQueue" not in worker
     assert worker["s3:GetObject"] == ["arn:aws:s3:::sf-uploads-bucket/*"] and "s3:PutObject" not in worker
     stream = actions("sf-stream-policy")
     assert stream["dynamodb:GetRecords"] == [_arn("dynamodb", "table/sf-payments-table/stream/2026-01-01T00:00:00.000")]
+    assert stream["sqs:SendMessage"] == [_arn("sqs", "sf-payments-dlq")]  # each consumer: its own targets' DLQs
+    assert actions("sf-execution-policy")["sqs:SendMessage"] == [_arn("sqs", "sf-flows-dlq")]
     status = [s for s in mocks.policy_statements("sf-status-policy") if not s["Action"][0].startswith("logs:")]
     assert sorted((s["Action"], s["Resource"]) for s in status) == [
         (["dynamodb:GetItem"], [_arn("dynamodb", "table/sf-payments-table")]),
