@@ -70,7 +70,10 @@ pulumi.export("counter", counter.outputs)
 # is bundled here and is no part of the library (a component's default job code does nothing).
 catalog_jobs = JobCode(handler="catalog_jobs.run",
                        files={"catalog_jobs.py": str(Path(__file__).parent / "tests/e2e/priority/catalog_jobs.py")})
-priority = PriorityQueues("priority", PriorityQueuesArgs(worker_timeout=10, retry_delay_seconds=1, job=catalog_jobs))
+# A 20 s visibility timeout (two worker timeouts; the default is six): a job whose retry delay could not
+# be set (an injected fault) comes back within the test's patience.
+priority = PriorityQueues("priority", PriorityQueuesArgs(worker_timeout=10, retry_delay_seconds=1, job=catalog_jobs,
+                                                         visibility_timeout=20))
 priority_dynamo = DynamoPriorityQueue(
     "priority-dynamo",
     DynamoPriorityQueueArgs(lease_seconds=5, worker_timeout=30, retry_delay_seconds=1, max_workers=4,

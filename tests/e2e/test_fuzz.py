@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from tests.e2e.support import api_id_of, catalog_routes
 
-CASES = 10
+CASES = 6
 FUZZ = settings(max_examples=CASES, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 PYTHON_TEXT = ("Traceback", 'File "', "Error:", "Exception", "botocore", "/var/task")
