@@ -14,7 +14,7 @@ import pytest
 
 from tests.e2e.scatter_gather.support import LARGE_LOAN, LARGE_LOAN_BANKS, VARIANTS, completed, request_quotes
 
-REQUESTS = {"pubsub": 32, "recipient_list": 15}
+REQUESTS = {"pubsub": 20, "recipient_list": 12}
 
 
 @pytest.mark.timeout(300)
