@@ -67,14 +67,6 @@ class Bench:
         response.raise_for_status()
         return message_id, sent
 
-    def wait_for(self, paths: list[str], count: int, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if all(len(self.receiver.requests(p)) >= count for p in paths):
-                return
-            time.sleep(0.2)
-        raise TimeoutError(f"not every endpoint received {count} deliveries within {timeout} s")
-
 
 def throughput(bench: Bench) -> dict[str, Any]:
     endpoints = [bench.endpoint("bench.throughput") for _ in range(THROUGHPUT_ENDPOINTS)]
@@ -82,7 +74,7 @@ def throughput(bench: Bench) -> dict[str, Any]:
     with ThreadPoolExecutor(CLIENTS) as pool:
         list(pool.map(lambda _: bench.send("bench.throughput"), range(THROUGHPUT_MESSAGES)))
     accepted = time.time()
-    bench.wait_for([p for _, p in endpoints], THROUGHPUT_MESSAGES)
+    bench.receiver.wait_for([p for _, p in endpoints], THROUGHPUT_MESSAGES, timeout=120)
     last = max(r.at for _, p in endpoints for r in bench.receiver.requests(p))
     deliveries = THROUGHPUT_MESSAGES * THROUGHPUT_ENDPOINTS
     for endpoint_id, _ in endpoints:
@@ -101,7 +93,7 @@ def latency_round(bench: Bench, with_slow: bool) -> list[float]:
         message_id, at = bench.send("bench.latency")
         sent[message_id] = at
         time.sleep(max(0.0, 1 / RATE - (time.time() - at)))
-    bench.wait_for([p for _, p in healthy], ROUND_MESSAGES)
+    bench.receiver.wait_for([p for _, p in healthy], ROUND_MESSAGES, timeout=120)
     for endpoint_id, _ in healthy + ([slow] if slow else []):
         bench.disable(endpoint_id)
     return [(r.at - sent[r.headers["webhook-id"]]) * 1000 for _, p in healthy for r in bench.receiver.requests(p)]
@@ -114,7 +106,7 @@ def measure(target: Target) -> dict[str, Any]:
     warm, warm_path = bench.endpoint("bench.warmup")
     for _ in range(20):  # start the workers the rounds will use
         bench.send("bench.warmup")
-    bench.wait_for([warm_path], 20)
+    bench.receiver.wait_for([warm_path], 20)
     bench.disable(warm)
     data["throughput"] = throughput(bench)
     print(data["throughput"], flush=True)

@@ -4,7 +4,7 @@ recorded. It stops when told, or by itself after ``lifetime`` seconds.
 
 Register ``receiver.url("/hooks/mine")`` as an endpoint (the dispatcher must allow ``127.0.0.0/8``,
 and plain HTTP), script failures with ``receiver.script(path, [Reply(500), Reply(429, {"Retry-After": "3"})])``,
-read what arrived with ``receiver.requests(path)``.
+read what arrived with ``receiver.requests(path)`` or wait for it with ``receiver.wait_for(path, count)``.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ class Receiver:
 
     def __init__(self, lifetime: float = 900) -> None:
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
         self._scripts: dict[str, list[Reply]] = defaultdict(list)
         self._after: dict[str, Reply] = {}
         self._received: dict[str, list[Received]] = defaultdict(list)
@@ -73,6 +74,7 @@ class Receiver:
     def _record(self, received: Received) -> Reply:
         with self._lock:
             self._received[received.path].append(received)
+            self._arrived.notify_all()
             script = self._scripts[received.path]
             return script.pop(0) if script else self._after.get(received.path, Reply())
 
@@ -87,6 +89,16 @@ class Receiver:
     def requests(self, path: str) -> list[Received]:
         with self._lock:
             return list(self._received[path])
+
+    def wait_for(self, paths: str | list[str], count: int, timeout: float = 30) -> list[Received]:
+        """Block until each of ``paths`` received ``count`` requests (TimeoutError after ``timeout`` s);
+        what they received, in order."""
+        wanted = [paths] if isinstance(paths, str) else paths
+        with self._arrived:
+            if not self._arrived.wait_for(lambda: all(len(self._received[p]) >= count for p in wanted), timeout):
+                seen = {p: len(self._received[p]) for p in wanted}
+                raise TimeoutError(f"waited {timeout:g} s for {count} request(s) at each path; received {seen}")
+            return [r for p in wanted for r in self._received[p]]
 
     def stop(self) -> None:
         self._timer.cancel()

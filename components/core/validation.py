@@ -75,3 +75,13 @@ def unique(owner: object, field: str, names: list[str]) -> None:
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ValueError(f"{type(owner).__name__}.{field} must have unique names (repeated: {', '.join(duplicates)})")
+
+
+def names(owner: object, field: str, pattern: re.Pattern[str], rule: str, what: str) -> None:
+    """``owner.field`` lists at least one ``what``, each a string matching ``pattern`` (``rule`` says how),
+    none twice."""
+    value = getattr(owner, field)
+    check(bool(value) and not isinstance(value, str), owner, field, f"must list at least one {what}")
+    for name in value:
+        check(isinstance(name, str) and bool(pattern.match(name)), owner, field, f"must be {rule} ({what} {name!r})")
+    unique(owner, field, list(value))

@@ -99,12 +99,7 @@ class ShardedQueueArgs:
     stage_name: str = "api"
 
     def __post_init__(self) -> None:
-        validation.check(bool(self.shards) and not isinstance(self.shards, str), self, "shards",
-                         "must list at least one shard")
-        for shard in self.shards:
-            validation.check(isinstance(shard, str) and bool(SHARD.match(shard)), self, "shards",
-                             f"must be 1-16 lowercase letters, digits or '-' (shard {shard!r})")
-        validation.unique(self, "shards", list(self.shards))
+        validation.names(self, "shards", SHARD, "1-16 lowercase letters, digits or '-'", "shard")
         membership = self.initial_membership
         validation.check(membership.version == 1, self, "membership", "must be version 1 (Membership.initial)")
         try:

@@ -97,12 +97,7 @@ class WebhookDispatcherArgs:
     stage_name: str = "api"
 
     def __post_init__(self) -> None:
-        validation.check(bool(self.event_types) and not isinstance(self.event_types, str), self, "event_types",
-                         "must list at least one event type")
-        for event_type in self.event_types:
-            validation.check(isinstance(event_type, str) and bool(ID.match(event_type)), self, "event_types",
-                             f"must be 1-128 letters, digits, '_', '.', ':' or '-' ({event_type!r})")
-        validation.unique(self, "event_types", list(self.event_types))
+        validation.names(self, "event_types", ID, "1-128 letters, digits, '_', '.', ':' or '-'", "event type")
         validation.check(bool(self.schedule) and all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d
                                                      for d in self.schedule), self, "schedule",
                          "must list at least one delay in whole seconds, none negative")

@@ -23,6 +23,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from functions.common.queues import queue_url
 from functions.storage_first.config import StorageFirstConfig
 from functions.storage_first.processing import Consumer, StoredRequest, from_queue_record, load_processor
 from functions.storage_first.store import DynamoStatusStore
@@ -72,11 +73,6 @@ def process(record: SQSRecord) -> str:
         records.pop(request.id, None)
 
 
-def _queue_url(arn: str) -> str:
-    _, _, _, region, account, name = arn.split(":", 5)
-    return sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
-
-
 @logger.inject_lambda_context
 def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     batch = event.get("Records") or []
@@ -89,7 +85,7 @@ def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     if failures and config.retry_delay_seconds:
         receipts = {r["messageId"]: r["receiptHandle"] for r in batch}
         try:  # the failed records come back after the retry delay, not the whole visibility timeout
-            url = _queue_url(source)
+            url = queue_url(sqs, source)
             for failure in failures:
                 sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=receipts[failure["itemIdentifier"]],
                                               VisibilityTimeout=config.retry_delay_seconds)

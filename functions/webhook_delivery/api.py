@@ -54,9 +54,9 @@ def _query_int(name: str, default: int, maximum: int) -> int:
     raw = app.current_event.get_query_string_value(name)
     if raw is None:
         return default
-    if not raw.isascii() or not raw.isdigit():
-        raise InvalidInput(f"{name!r} must be a whole number")
-    return positive_int({name: int(raw[:6])}, name, maximum=maximum)
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 6:
+        raise InvalidInput(f"{name!r} must be a whole number from 1 to {maximum}")
+    return positive_int({name: int(raw)}, name, maximum=maximum)
 
 
 @app.post("/endpoints")

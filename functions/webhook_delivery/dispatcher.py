@@ -13,13 +13,13 @@ import json
 import math
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from functions.common.errors import NotFound
+from functions.common.queues import send_each
 from functions.webhook import schemes
 from functions.webhook_delivery import policy, transport
 from functions.webhook_delivery.addresses import RefusedAddress, Resolver, parse_url, resolve, system_resolver
@@ -72,11 +72,7 @@ class Dispatcher:
         return Published(message_id, len(endpoints), duplicate=stored is not None)
 
     def enqueue(self, tasks: list[Task]) -> None:
-        """One ``SendMessage`` per task, in parallel (``SendMessageBatch`` would need an action of its own
-        in MiniStack's IAM, where AWS authorises it as ``sqs:SendMessage``)."""
-        with ThreadPoolExecutor(max_workers=max(1, min(8, len(tasks)))) as pool:
-            list(pool.map(lambda task: self.sqs.send_message(QueueUrl=self.config.delivery_queue_url,
-                                                             MessageBody=task.to_json()), tasks))
+        send_each(self.sqs, self.config.delivery_queue_url, [task.to_json() for task in tasks])
 
     def _later(self, task: Task, delay: int) -> None:
         later = Task(task.message_id, task.endpoint_id, task.attempt, time.time() + delay, task.replay)

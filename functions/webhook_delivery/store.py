@@ -139,17 +139,20 @@ class DispatcherStore:
 
     def subscribers(self, event_type: str) -> list[dict[str, Any]]:
         """Every enabled endpoint subscribed to ``event_type`` (read whole: the list must be current)."""
-        found: list[dict[str, Any]] = []
-        request: dict[str, Any] = {
+        return list(self._every_item(self.dynamodb.scan, {
             "TableName": self.endpoints, "ConsistentRead": True,
             "FilterExpression": "contains(event_types, :type) AND (attribute_not_exists(disabled) OR disabled = :no)",
-            "ExpressionAttributeValues": _values({":type": event_type, ":no": False})}
+            "ExpressionAttributeValues": _values({":type": event_type, ":no": False})}))
+
+    @staticmethod
+    def _every_item(read: Any, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Every item of a ``Scan`` or ``Query``, page after page."""
         while True:
-            page = self.dynamodb.scan(**request)
-            found.extend(_python(i) or {} for i in page.get("Items", []))
+            page = read(**request)
+            yield from (_python(i) or {} for i in page.get("Items", []))
             if not page.get("LastEvaluatedKey"):
-                return found
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+                return
+            request = {**request, "ExclusiveStartKey": page["LastEvaluatedKey"]}
 
     # Circuit
 
@@ -159,7 +162,7 @@ class DispatcherStore:
         self._set_circuit(endpoint["endpoint_id"], {"circuit": CLOSED, "failures": 0, "open_until": 0,
                                                     "probe_until": 0})
 
-    def record_failure(self, endpoint_id: str, threshold: int, cooldown: int, probing: bool) -> Circuit:
+    def record_failure(self, endpoint_id: str, threshold: int, cooldown: int, probing: bool) -> None:
         """Count a consecutive failure; open the circuit at ``threshold`` (or at once after a failed probe)."""
         try:
             updated = self.dynamodb.update_item(
@@ -168,14 +171,11 @@ class DispatcherStore:
                 ExpressionAttributeValues=_values({":one": 1}), ReturnValues="ALL_NEW")
         except ClientError as exc:
             if _conditional_failed(exc):
-                return Circuit()
+                return  # the endpoint was deleted meanwhile
             raise
         circuit = circuit_of(_python(updated["Attributes"]) or {})
         if probing or (circuit.state == CLOSED and circuit.failures >= threshold):
-            open_until = time.time() + cooldown
-            self._set_circuit(endpoint_id, {"circuit": OPEN, "open_until": open_until, "probe_until": 0})
-            return Circuit(OPEN, circuit.failures, open_until)
-        return circuit
+            self._set_circuit(endpoint_id, {"circuit": OPEN, "open_until": time.time() + cooldown, "probe_until": 0})
 
     def acquire_slot(self, endpoint_id: str, limit: int, now: float, stale_after: float) -> bool:
         """Count one more attempt in flight to the endpoint, unless ``limit`` already are. A count no
@@ -313,15 +313,9 @@ class DispatcherStore:
             "expires_at": self._expires(), **record}))
 
     def message_items(self, message_id: str) -> Iterator[dict[str, Any]]:
-        request: dict[str, Any] = {"TableName": self.messages, "ConsistentRead": True,
-                                   "KeyConditionExpression": "message_id = :id",
-                                   "ExpressionAttributeValues": _values({":id": message_id})}
-        while True:
-            page = self.dynamodb.query(**request)
-            yield from (_python(i) or {} for i in page.get("Items", []))
-            if not page.get("LastEvaluatedKey"):
-                return
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return self._every_item(self.dynamodb.query, {
+            "TableName": self.messages, "ConsistentRead": True, "KeyConditionExpression": "message_id = :id",
+            "ExpressionAttributeValues": _values({":id": message_id})})
 
     def endpoint_attempts(self, endpoint_id: str, limit: int) -> list[dict[str, Any]]:
         """The endpoint's latest ``limit`` attempts, newest first."""

@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from functions.common.queues import send_each
 from functions.websockets.config import WebSocketsConfig
 from functions.websockets.fanout import deliveries
 from functions.websockets.protocol import message_frame
@@ -35,8 +36,6 @@ class Broadcaster:
         message_id = message_id or uuid.uuid4().hex
         frame = message_frame(topic, message_id, data, self.config.max_message_bytes)
         planned = deliveries(topic, message_id, frame, self.store.subscribers(topic), self.config.chunk_size)
-        for delivery in planned:  # one SendMessage each: MiniStack 1.5.33 authorizes SendMessageBatch under an
-            # sqs:SendMessageBatch action that IAM does not have (AWS authorizes it as sqs:SendMessage)
-            self.sqs.send_message(QueueUrl=self.config.deliveries_queue_url, MessageBody=delivery.to_body())
+        send_each(self.sqs, self.config.deliveries_queue_url, [delivery.to_body() for delivery in planned])
         recipients = sum(len(d.connections) for d in planned)
         return Published(topic, message_id, recipients, len(planned))

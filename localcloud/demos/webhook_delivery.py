@@ -28,10 +28,7 @@ def webhook_delivery(outputs: dict[str, Any], endpoint: str | None, say: Callabl
         say("send a message; the receiver fails twice, then accepts")
         message = exchange(say, "POST", base + "/messages",
                            json.dumps({"event_type": "invoice.paid", "payload": {"invoice": "in_1"}})).json()
-        deadline = time.monotonic() + 30
-        while len(receiver.requests(path)) < 3 and time.monotonic() < deadline:
-            time.sleep(0.3)
-        for request in receiver.requests(path):
+        for request in receiver.wait_for(path, 3):
             say(f"  receiver got webhook-id={request.headers.get('webhook-id')} "
                 f"webhook-signature={request.headers.get('webhook-signature', '')[:24]}...")
         time.sleep(1)

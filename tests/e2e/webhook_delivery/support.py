@@ -25,8 +25,7 @@ def send(http: requests.Session, base: str, event_type: str = "invoice.paid", pa
 
 
 def received(receiver: Receiver, path: str, count: int, timeout: float = 30) -> list[Received]:
-    return wait_until(lambda: receiver.requests(path) if len(receiver.requests(path)) >= count else None,
-                      timeout, interval=0.2, what=f"{count} request(s) at {path}")
+    return receiver.wait_for(path, count, timeout)
 
 
 def verified(request: Received, secret: str) -> dict[str, Any]:
@@ -45,6 +44,8 @@ def delivery_of(http: requests.Session, base: str, message_id: str, endpoint_id:
 
 def settled(http: requests.Session, base: str, message_id: str, endpoint_id: str, status: str,
             timeout: float = 30) -> dict[str, Any]:
-    return wait_until(lambda: (lambda d: d if d["status"] == status else None)(
-        delivery_of(http, base, message_id, endpoint_id)), timeout, interval=0.3,
-        what=f"delivery of {message_id} to {endpoint_id} {status}")
+    def reached() -> dict[str, Any] | None:
+        delivery = delivery_of(http, base, message_id, endpoint_id)
+        return delivery if delivery["status"] == status else None
+
+    return wait_until(reached, timeout, interval=0.3, what=f"delivery of {message_id} to {endpoint_id} {status}")

@@ -133,8 +133,11 @@ def test_the_circuit_opens_on_a_dead_endpoint_and_a_half_open_probe_closes_it(ht
     receiver.script(endpoint["path"], [], then=Reply(503))
     messages = [send(http, base, payload={"n": n}) for n in range(3)]
 
-    opened = wait_until(lambda: (lambda e: e if e["circuit"]["state"] == "open" else None)(
-        http.get(f"{base}/endpoints/{endpoint['id']}").json()), 20, interval=0.2, what="the circuit to open")
+    def circuit_open() -> dict | None:
+        state = http.get(f"{base}/endpoints/{endpoint['id']}").json()
+        return state if state["circuit"]["state"] == "open" else None
+
+    opened = wait_until(circuit_open, 20, interval=0.2, what="the circuit to open")
     receiver.script(endpoint["path"], [], then=Reply(200))  # the endpoint recovers during the cooldown
     for message in messages:
         settled(http, base, message["id"], endpoint["id"], "delivered", timeout=40)
