@@ -124,6 +124,7 @@ def test_bad_frames_get_an_error_frame_and_leave_the_socket_and_the_others_unaff
                 ({"no": "action"}, "unknown_action"),
                 ({"action": "subscribe"}, "invalid_input"),
                 ({"action": "subscribe", "topic": "-not a topic-"}, "invalid_input"),
+                ({"action": "subscribe", "topic": ["news"]}, "invalid_input"),  # wrong type
                 ({"action": "publish", "topic": topic}, "invalid_input"),  # no data
                 ({"action": "publish", "topic": topic, "data": "x" * (128 * 1024)}, "payload_too_large"),
             ]
