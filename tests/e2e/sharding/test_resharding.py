@@ -108,7 +108,9 @@ def test_resharding_4_to_5_and_back_under_traffic_keeps_every_key_in_order_and_o
                interval=1, what="the planned keys' next messages to be processed")
     print(f"sharding: {len(planned)} of {KEYS} keys planned to move ({len(planned) / KEYS:.1%}; ideal "
           f"{plan.ideal_fraction:.0%}), {len(on_new_shard)} reached s4")
-    assert abs(len(planned) / KEYS - 0.2) <= 0.07  # 200 keys: binomial noise of +-2.8% (1 sigma)
+    # 200 random keys: binomial noise of +-2.8% (one standard deviation), so the bound is 4.4 of them (wrong by
+    # chance about once in 100,000 runs); the 1% claim is checked on 20,000 keys below and 100,000 in unit tests
+    assert abs(len(planned) / KEYS - 0.2) <= 0.125
 
     # The fence was exercised: moving keys had messages routed under the new version held on their old shard.
     held = [r for k in planned for r in done[k] if int(r["version"]) >= added.version and r["shard"] != "s4"
