@@ -12,10 +12,11 @@ CLI := $(VENV)/bin/serverless-patterns
 setup: $(VENV)/.installed
 	@$(CLI) setup
 
-# The project's virtualenv; refreshed whenever pyproject.toml changes.
+# The project's virtualenv; refreshed whenever pyproject.toml changes. Without compiling bytecode up front
+# (about 30 s of a 70 s install): Python compiles each module the first time it is imported, once.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-compile -e '.[dev]'
 	touch $@
 
 up: setup
