@@ -29,7 +29,7 @@ status: setup
 	$(CLI) status
 
 test: setup
-	$(PY) -m pytest -n 2 --dist loadfile
+	$(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 test-unit: setup
 	$(PY) -m pytest tests/unit tests/components
