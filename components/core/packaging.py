@@ -59,15 +59,21 @@ def _source_files(package: str) -> list[Path]:
 
 
 def _write_deterministic_zip(path: Path, entries: list[tuple[str, bytes]]) -> None:
+    """Write the archive beside ``path`` under a name of its own, then rename it into place: deployments
+    building the same archive at once (test workers, say) each write a whole, identical file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in sorted(entries):
-            info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
-            info.external_attr = 0o644 << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, data)
-    os.replace(tmp, path)
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file, zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, data in sorted(entries):
+                info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
+                info.external_attr = 0o644 << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                zf.writestr(info, data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def function_archive(

@@ -1,4 +1,6 @@
+import multiprocessing
 import zipfile
+from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
@@ -25,6 +27,21 @@ def test_function_archive_is_deterministic():
     first = packaging.function_archive("counter").read_bytes()
     packaging.function_archive("counter").unlink()
     assert packaging.function_archive("counter").read_bytes() == first
+
+
+def test_processes_building_the_same_archive_at_once_each_get_it_whole(build_dir):
+    """Two test workers deploy the catalog at once from a fresh clone: both build every archive. A shared
+    temporary name made one rename fail; each writer now renames a file of its own into place."""
+    entries = [(f"functions/m{n}.py", bytes(50_000)) for n in range(40)]
+    target = build_dir / "functions" / "same.zip"
+    with ProcessPoolExecutor(6, mp_context=multiprocessing.get_context("fork")) as pool:
+        list(pool.map(_write, [(target, entries)] * 24))
+    assert zipfile.ZipFile(target).testzip() is None and len(zipfile.ZipFile(target).namelist()) == 40
+    assert [p.name for p in target.parent.iterdir()] == ["same.zip"]  # no temporary file left behind
+
+
+def _write(job):
+    packaging._write_deterministic_zip(*job)
 
 
 def test_unknown_package_is_a_clear_error():
