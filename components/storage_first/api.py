@@ -66,12 +66,12 @@ from components.core import (
     validation,
 )
 from components.core.auth import check_auth
+from components.core.queues import DLQ_RETENTION_SECONDS
 from functions.storage_first import templates
 from functions.storage_first.config import DEFAULT_PROCESSOR, KINDS, Kind, StorageFirstConfig, TargetSettings
 
 TARGET_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 SQS_MAX_MESSAGE_BYTES = 256 * 1024
-DYNAMODB_MAX_BODY_BYTES = 350 * 1024  # an item holds at most 400 KB: room for the key and the other attributes
 QUEUED: tuple[Kind, ...] = ("sqs", "sqs-fifo", "eventbridge", "s3")  # consumed by the queue worker
 KEYED: tuple[Kind, ...] = ("sqs-fifo", "dynamodb", "stepfunctions")  # the Idempotency-Key header is required
 NEW_ITEMS = json.dumps({"eventName": ["INSERT"]})  # a replay (same key, same body) changes nothing to process
@@ -259,7 +259,7 @@ class StorageFirstApi(PatternComponent):
                 dlq_max_message_size=SQS_MAX_MESSAGE_BYTES, visibility_timeout_seconds=visibility,
                 max_message_size=target.max_body_bytes if target.kind in ("sqs", "sqs-fifo") else None)
         else:
-            self.dlqs[target.name] = aws.sqs.Queue(f"{name}-dlq", message_retention_seconds=14 * 24 * 3600,
+            self.dlqs[target.name] = aws.sqs.Queue(f"{name}-dlq", message_retention_seconds=DLQ_RETENTION_SECONDS,
                                                    max_message_size=SQS_MAX_MESSAGE_BYTES, opts=self.child)
         if target.kind in ("sqs", "sqs-fifo"):
             queue = self.queues[target.name]
@@ -345,17 +345,13 @@ class StorageFirstApi(PatternComponent):
             statements=statements, environment=environment, extra_files=args.processor.files), opts=self.child)
         for target in targets:
             dlq = self.dlqs[target.name]
-            role = aws.iam.Role(f"{self._name}-{target.name}-machine-role", assume_role_policy=iam.STATES_ASSUME_ROLE,
-                                opts=self.child)
-            policy = aws.iam.RolePolicy(
-                f"{self._name}-{target.name}-machine-policy", role=role.name, opts=self.child,
-                policy=iam.policy_document([iam.allow(["lambda:InvokeFunction"], [function.arn]),
-                                            iam.allow(["sqs:SendMessage"], [dlq.arn])]))
+            role_arn = iam.service_role(f"{self._name}-{target.name}-machine", iam.STATES_ASSUME_ROLE,
+                                        [iam.allow(["lambda:InvokeFunction"], [function.arn]),
+                                         iam.allow(["sqs:SendMessage"], [dlq.arn])], self)
             definition = pulumi.Output.all(function.arn, dlq.url).apply(functools.partial(
                 _definition_json, target.name, target.max_attempts or args.max_attempts, args.retry_delay_seconds))
             aws.sfn.StateMachine(f"{self._name}-{target.name}-machine", name=self._machine_name(target),
-                                 role_arn=role.arn, definition=definition,
-                                 opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]))
+                                 role_arn=role_arn, definition=definition, opts=self.child)
         return function
 
     def _stream_consumer(self, targets: list[StorageTarget], statements: list[dict],

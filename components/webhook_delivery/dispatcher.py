@@ -77,17 +77,17 @@ class WebhookDispatcherArgs:
 
     event_types: Sequence[str]
     schedule: Sequence[int] = SVIX_SCHEDULE
-    jitter: float = 0.2
-    request_timeout: float = 15.0
-    require_https: bool = True
+    jitter: float = DispatcherConfig.jitter
+    request_timeout: float = DispatcherConfig.request_timeout
+    require_https: bool = DispatcherConfig.require_https
     allowed_networks: Sequence[str] = ()
-    circuit_threshold: int = 5
-    max_in_flight_per_endpoint: int = 4
-    circuit_cooldown: int = 60
-    max_retry_after: int = 3600
-    max_payload_bytes: int = 128 * 1024
-    secret_overlap_seconds: int = 24 * 3600
-    retention_seconds: int = 30 * 24 * 3600
+    circuit_threshold: int = DispatcherConfig.circuit_threshold
+    max_in_flight_per_endpoint: int = DispatcherConfig.max_in_flight_per_endpoint
+    circuit_cooldown: int = DispatcherConfig.circuit_cooldown
+    max_retry_after: int = DispatcherConfig.max_retry_after
+    max_payload_bytes: int = DispatcherConfig.max_payload_bytes
+    secret_overlap_seconds: int = DispatcherConfig.secret_overlap_seconds
+    retention_seconds: int = DispatcherConfig.retention_seconds
     bus_name: pulumi.Input[str] | None = None
     event_sources: Sequence[str] = ()
     batch_size: int = 10

@@ -1,4 +1,5 @@
-"""Sending to queues, written once: a queue's URL from its ARN, and many messages to one queue.
+"""Sending to queues, written once: a queue's URL from its ARN, many messages to one queue, and a dead letter
+with its reason.
 
 One ``SendMessage`` per message, in parallel, rather than ``SendMessageBatch``: MiniStack 1.5.33
 authorises a batch under an ``sqs:SendMessageBatch`` action that IAM does not have (AWS authorises it
@@ -33,3 +34,12 @@ def queue_url(sqs: Any, arn: str) -> str:
         _, _, _, _, account, name = arn.split(":", 5)
         _urls[arn] = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
     return _urls[arn]
+
+
+def dead_letter(sqs: Any, queue_url: str, body: str, reason: str, attribute: str = "reason", limit: int = 1000,
+                **attributes: str) -> None:
+    """Park ``body`` on a dead-letter queue with why (the string attribute ``attribute``, cut to ``limit``
+    characters) and any other string ``attributes``."""
+    values = {attribute: reason[:limit] or "unknown", **attributes}
+    sqs.send_message(QueueUrl=queue_url, MessageBody=body, MessageAttributes={
+        name: {"DataType": "String", "StringValue": value} for name, value in values.items()})

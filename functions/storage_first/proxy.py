@@ -9,7 +9,7 @@ from typing import Any
 
 import boto3
 
-from functions.common.errors import error_body
+from functions.common.errors import status_response
 from functions.common.queues import queue_url
 from functions.storage_first.config import StorageFirstConfig
 
@@ -25,7 +25,7 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     except ValueError:
         valid = False
     if target is None or target.kind != "sqs" or not valid:
-        return {"statusCode": 400, "body": json.dumps(error_body("a JSON object to an sqs target", "invalid_input"))}
+        return status_response(400, "a JSON object to an sqs target", "invalid_input")
     message = sqs.send_message(QueueUrl=queue_url(sqs, target.source), MessageBody=body)
     return {"statusCode": 202, "headers": {"Content-Type": "application/json"},
             "body": json.dumps({"id": message["MessageId"], "status": "accepted"})}

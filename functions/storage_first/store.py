@@ -69,12 +69,16 @@ class DynamoStatusStore:
         return str(int(time.time()) + self.ttl_seconds)
 
 
+def dead_letter_attributes(request: StoredRequest, reason: str) -> dict[str, dict[str, str]]:
+    """What a dead letter carries besides its body: why, which request, which target."""
+    return {name: {"DataType": "String", "StringValue": value[:1000] or "-"} for name, value in (
+        ("rejected-reason", reason), ("request-id", request.id), ("target", request.target))}
+
+
 def dead_letter_to(client: Any, settings: StorageFirstConfig, log: Any) -> Callable[[StoredRequest, str], None]:
     """Parks a request in its target's (standard) DLQ: the body as stored, with the reason."""
     def dead_letter(request: StoredRequest, reason: str) -> None:
-        attributes = {name: {"DataType": "String", "StringValue": value[:1000] or "-"} for name, value in (
-            ("rejected-reason", reason), ("request-id", request.id), ("target", request.target))}
         client.send_message(QueueUrl=settings.targets[request.target].dlq_url, MessageBody=request.body,
-                            MessageAttributes=attributes)
+                            MessageAttributes=dead_letter_attributes(request, reason))
         log.warning("dead-lettered", target=request.target, request_id=request.id, reason=reason)
     return dead_letter

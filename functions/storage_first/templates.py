@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import json
 
+from functions.common.errors import error_body
+
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 SET_KEY = f"#set($key = \"$input.params('{IDEMPOTENCY_HEADER}')$input.params('{IDEMPOTENCY_HEADER.lower()}')\")\n"
 KEY_ATTRIBUTE = "idempotency-key"
@@ -29,7 +31,7 @@ ACCEPTED = '{"id": "%s", "status": "accepted"}'
 
 def error(message: str, code: str) -> str:
     """The catalog's error body as a template (no VTL in it)."""
-    return json.dumps({"message": message, "code": code})
+    return json.dumps(error_body(message, code))
 
 
 def sqs_request(fifo: bool, group: str) -> str:

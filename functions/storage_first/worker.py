@@ -26,7 +26,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.common.queues import queue_url
 from functions.storage_first.config import StorageFirstConfig
 from functions.storage_first.processing import Consumer, StoredRequest, from_queue_record, load_processor
-from functions.storage_first.store import DynamoStatusStore
+from functions.storage_first.store import DynamoStatusStore, dead_letter_attributes
 
 config = StorageFirstConfig.from_environment()
 logger = Logger(service="storage-first-worker")
@@ -44,8 +44,7 @@ def dead_letter(request: StoredRequest, reason: str) -> None:
     if target.kind == "sqs-fifo":
         extra = {"MessageGroupId": record.attributes.message_group_id or target.name,
                  "MessageDeduplicationId": record.message_id}
-    attributes = {name: {"DataType": "String", "StringValue": value[:1000] or "-"} for name, value in (
-        ("rejected-reason", reason), ("request-id", request.id), ("target", target.name))}
+    attributes = dead_letter_attributes(request, reason)
     if request.idempotency_key:
         attributes["idempotency-key"] = {"DataType": "String", "StringValue": request.idempotency_key}
     sqs.send_message(QueueUrl=target.dlq_url, MessageBody=record.body, MessageAttributes=attributes, **extra)

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from functions.common.timestamps import iso_utc
 from functions.webhook.config import WebhookConfig
 from functions.webhook.schemes import Rejected, Scheme, Verified, verify
 
@@ -141,11 +142,6 @@ def detail_type(scheme: Scheme, headers: Mapping[str, str], payload: Any) -> str
     return scheme.default_event
 
 
-def _iso(epoch: float) -> str:
-    return datetime.datetime.fromtimestamp(epoch, datetime.UTC).isoformat(timespec="milliseconds").replace(
-        "+00:00", "Z")
-
-
 def entry_size(entry: Mapping[str, Any]) -> int:
     """PutEvents entry size as EventBridge counts it (UTF-8 of source, detail-type, detail; 14 for Time)."""
     size = 14 if entry.get("Time") is not None else 0
@@ -171,8 +167,8 @@ def accept(
         "source": source.name,
         "delivery_id": identifier,
         "scheme": source.scheme.kind,
-        "received_at": _iso(request.received_at),
-        "signed_at": _iso(verified.timestamp) if verified.timestamp is not None else None,
+        "received_at": iso_utc(request.received_at),
+        "signed_at": iso_utc(verified.timestamp) if verified.timestamp is not None else None,
         "signed_with": verified.signed_with,
         "mode": mode,
     }

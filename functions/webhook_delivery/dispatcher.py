@@ -19,7 +19,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from functions.common.errors import NotFound
-from functions.common.queues import send_each
+from functions.common.queues import dead_letter, send_each
 from functions.webhook import schemes
 from functions.webhook_delivery import policy, transport
 from functions.webhook_delivery.addresses import RefusedAddress, Resolver, parse_url, resolve, system_resolver
@@ -67,7 +67,7 @@ class Dispatcher:
         for endpoint_id in endpoints:
             self.store.open_delivery(message_id, endpoint_id)
         self.enqueue([Task(message_id, endpoint_id) for endpoint_id in endpoints])
-        self.store.mark_fanned_out(message_id, endpoints)
+        self.store.mark_fanned_out(message_id, len(endpoints))
         self.logger.info("fanned out", message_id=message_id, event_type=event_type, endpoints=len(endpoints))
         return Published(message_id, len(endpoints), duplicate=stored is not None)
 
@@ -163,10 +163,8 @@ class Dispatcher:
         return "retry"
 
     def _dead_letter(self, task: Task, reason: str, last_status: int | None = None) -> str:
-        self.sqs.send_message(QueueUrl=self.config.dlq_url, MessageBody=Task(
-            task.message_id, task.endpoint_id, 1, 0.0, task.replay).to_json(),
-            MessageAttributes={"reason": {"DataType": "String", "StringValue": reason[:1000]},
-                               "endpoint_id": {"DataType": "String", "StringValue": task.endpoint_id}})
+        fresh = Task(task.message_id, task.endpoint_id, 1, 0.0, task.replay)
+        dead_letter(self.sqs, self.config.dlq_url, fresh.to_json(), reason, endpoint_id=task.endpoint_id)
         self.store.settle_delivery(task.message_id, task.endpoint_id, "dead_lettered", last_status, reason)
         self.logger.warning("dead-lettered", message_id=task.message_id, endpoint_id=task.endpoint_id, reason=reason)
         return "dead_lettered"

@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.errors import HttpError
+from functions.common.queues import dead_letter
 from functions.webhook_delivery.requests import check_id
 from functions.webhook_delivery.runtime import dispatcher as build
 
@@ -30,8 +31,7 @@ def process(record: SQSRecord) -> str:
         published = dispatcher.publish(check_id(event["id"], "the event id"), event_type, event.get("detail"))
     except (ValueError, KeyError, TypeError, HttpError) as exc:
         reason = getattr(exc, "message", None) or f"not an EventBridge event: {exc}"
-        dispatcher.sqs.send_message(QueueUrl=config.ingest_dlq_url, MessageBody=record.body, MessageAttributes={
-            "reason": {"DataType": "String", "StringValue": str(reason)[:1000]}})
+        dead_letter(dispatcher.sqs, config.ingest_dlq_url, record.body, str(reason))
         logger.warning("event refused", reason=reason)
         return "refused"
     return "duplicate" if published.duplicate else "published"

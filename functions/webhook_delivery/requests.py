@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime
 import hashlib
 import json
 import re
@@ -16,6 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from functions.common.errors import InvalidInput
+from functions.common.timestamps import iso_utc
 from functions.webhook.schemes import STANDARD_SECRET_PREFIX
 from functions.webhook_delivery.addresses import Resolver, parse_url, resolve, system_resolver
 from functions.webhook_delivery.config import DispatcherConfig
@@ -163,8 +163,7 @@ def digest(event_type: str, data: Any) -> str:
 
 def envelope(event_type: str, data: Any, created_at: float, max_bytes: int) -> str:
     """The body every attempt sends, in the Standard Webhooks shape: ``{"type", "timestamp", "data"}``."""
-    timestamp = datetime.datetime.fromtimestamp(created_at, datetime.UTC).isoformat(timespec="milliseconds")
-    body = json.dumps({"type": event_type, "timestamp": timestamp.replace("+00:00", "Z"), "data": data},
+    body = json.dumps({"type": event_type, "timestamp": iso_utc(created_at), "data": data},
                       separators=(",", ":"), ensure_ascii=False)
     if len(body.encode()) > max_bytes:
         raise InvalidInput(f"the message is {len(body.encode())} bytes; the maximum is {max_bytes}")

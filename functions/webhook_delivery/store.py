@@ -27,6 +27,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from functions.common.errors import Conflict
+from functions.common.timestamps import iso_utc
 from functions.webhook_delivery.policy import CLOSED, HALF_OPEN, OPEN, Circuit
 
 MESSAGE = "message"
@@ -271,11 +272,11 @@ class DispatcherStore:
             if not _conditional_failed(exc):
                 raise
 
-    def mark_fanned_out(self, message_id: str, endpoint_ids: list[str]) -> None:
+    def mark_fanned_out(self, message_id: str, endpoint_count: int) -> None:
         self.dynamodb.update_item(
             TableName=self.messages, Key=_dynamo({"message_id": message_id, "item": MESSAGE}),
-            UpdateExpression="SET fanned_out = :yes, endpoint_count = :n, endpoint_ids = :ids",
-            ExpressionAttributeValues=_values({":yes": True, ":n": len(endpoint_ids), ":ids": endpoint_ids}))
+            UpdateExpression="SET fanned_out = :yes, endpoint_count = :n",
+            ExpressionAttributeValues=_values({":yes": True, ":n": endpoint_count}))
 
     def delivery(self, message_id: str, endpoint_id: str) -> dict[str, Any] | None:
         found = self.dynamodb.get_item(TableName=self.messages, ConsistentRead=True,
@@ -306,7 +307,7 @@ class DispatcherStore:
             ExpressionAttributeValues=_values(values))
 
     def log_attempt(self, message_id: str, endpoint_id: str, number: int, record: dict[str, Any]) -> None:
-        at = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + f".{int(time.time() * 1000) % 1000:03d}Z"
+        at = iso_utc(time.time())
         self.dynamodb.put_item(TableName=self.messages, Item=_dynamo({
             "message_id": message_id, "item": attempt_item(endpoint_id, number), "endpoint_id": endpoint_id,
             "at": f"{at}#{message_id}#{number:04d}", "timestamp": at, "attempt": number,

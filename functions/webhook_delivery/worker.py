@@ -13,6 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from functions.common.queues import dead_letter
 from functions.common.user_code import describe_error
 from functions.webhook_delivery.requests import Task
 from functions.webhook_delivery.runtime import dispatcher as build
@@ -25,8 +26,7 @@ def _run(record: dict[str, Any]) -> str | None:
     try:
         task = Task.from_json(record["body"])
     except ValueError as exc:  # not ours: keep it for inspection, with the reason
-        dispatcher.sqs.send_message(QueueUrl=config.dlq_url, MessageBody=record["body"], MessageAttributes={
-            "reason": {"DataType": "String", "StringValue": describe_error(exc)}})
+        dead_letter(dispatcher.sqs, config.dlq_url, record["body"], describe_error(exc))
         return None
     try:
         outcome = dispatcher.deliver(task)

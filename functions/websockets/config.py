@@ -10,7 +10,6 @@ from functions.common.config import HandoffConfig
 
 AWS_MAX_MESSAGE_BYTES = 128 * 1024  # API Gateway WebSocket message (and PostToConnection data) limit
 AWS_MAX_CONNECTION_SECONDS = 2 * 3600  # API Gateway closes every connection after 2 hours
-SQS_MAX_MESSAGE_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True, kw_only=True)

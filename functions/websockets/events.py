@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.errors import HttpError, InvalidInput
+from functions.common.queues import dead_letter
 from functions.websockets.broadcast import Broadcaster
 from functions.websockets.config import WebSocketsConfig
 from functions.websockets.protocol import validate_topic
@@ -49,8 +50,8 @@ def process(record: SQSRecord) -> None:
     except HttpError as refused:  # bad input: no retry can help
         if refused.status >= 500:
             raise
-        sqs.send_message(QueueUrl=config.dlq_url, MessageBody=record.body, MessageAttributes={
-            "error": {"DataType": "String", "StringValue": f"{refused.code}: {refused.message}"[:500]}})
+        reason = f"{refused.code}: {refused.message}"
+        dead_letter(sqs, config.dlq_url, record.body, reason, attribute="error", limit=500)
         logger.warning("dead-lettered an event that cannot be published", extra={"reason": refused.message})
         return
     logger.info("published", extra=published.to_document())

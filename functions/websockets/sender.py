@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from functions.common import queues
 from functions.common.errors import error_code
 from functions.common.websocket import connections_client
 from functions.websockets.config import WebSocketsConfig
@@ -48,8 +49,7 @@ def post(connection_id: str, data: bytes) -> tuple[str, Outcome, str]:
 
 
 def dead_letter(body: str, error: str) -> None:
-    sqs.send_message(QueueUrl=config.dlq_url, MessageBody=body,
-                     MessageAttributes={"error": {"DataType": "String", "StringValue": error[:500] or "unknown"}})
+    queues.dead_letter(sqs, config.dlq_url, body, error, attribute="error", limit=500)
 
 
 def process(record: SQSRecord) -> None:

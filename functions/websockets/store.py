@@ -25,9 +25,9 @@ class ConnectionStore:
     def __init__(self, dynamodb: Any, table: str, index: str, ttl_seconds: int) -> None:
         self.dynamodb, self.table, self.index, self.ttl_seconds = dynamodb, table, index, ttl_seconds
 
-    def connect(self, connection_id: str, subject: str, topics: Sequence[str] = (), now: float | None = None) -> None:
+    def connect(self, connection_id: str, subject: str, topics: Sequence[str] = ()) -> None:
         """Register a connection, subscribed to ``topics`` from the start (one batch write)."""
-        now = time.time() if now is None else now
+        now = time.time()
         expires = {"N": str(int(now) + self.ttl_seconds)}
         rows = [{"connection_id": {"S": connection_id}, "sk": {"S": CONNECTION}, "subject": {"S": subject},
                  "connected_at": {"N": str(int(now))}, "expires_at": expires}]
@@ -63,16 +63,9 @@ class ConnectionStore:
 
     def rows_of(self, connection_id: str) -> list[str]:
         """The sort keys of every row of a connection."""
-        keys: list[str] = []
-        query: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": "connection_id = :c",
-                                 "ExpressionAttributeValues": {":c": {"S": connection_id}},
-                                 "ProjectionExpression": "sk", "ConsistentRead": True}
-        while True:
-            page = self.dynamodb.query(**query)
-            keys += [item["sk"]["S"] for item in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                return keys
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return [item["sk"]["S"] for item in self._query(
+            KeyConditionExpression="connection_id = :c", ExpressionAttributeValues={":c": {"S": connection_id}},
+            ProjectionExpression="sk", ConsistentRead=True)]
 
     def remove(self, connection_id: str) -> int:
         """Delete a connection's rows (its subscriptions first); the number deleted. Idempotent."""
@@ -83,14 +76,11 @@ class ConnectionStore:
 
     def subscribers(self, topic: str) -> Iterator[str]:
         """The connections subscribed to ``topic`` (the index is eventually consistent on AWS)."""
-        query: dict[str, Any] = {"TableName": self.table, "IndexName": self.index,
-                                 "KeyConditionExpression": "topic = :t",
-                                 "ExpressionAttributeValues": {":t": {"S": topic}},
-                                 "ProjectionExpression": "connection_id"}
-        while True:
-            page = self.dynamodb.query(**query)
-            for item in page.get("Items", []):
-                yield item["connection_id"]["S"]
-            if "LastEvaluatedKey" not in page:
-                return
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for item in self._query(IndexName=self.index, KeyConditionExpression="topic = :t",
+                                ExpressionAttributeValues={":t": {"S": topic}}, ProjectionExpression="connection_id"):
+            yield item["connection_id"]["S"]
+
+    def _query(self, **query: Any) -> Iterator[dict[str, Any]]:
+        """Every item a query of the table finds, page after page (boto3's paginator)."""
+        for page in self.dynamodb.get_paginator("query").paginate(TableName=self.table, **query):
+            yield from page.get("Items", [])

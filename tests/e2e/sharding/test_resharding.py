@@ -57,7 +57,7 @@ def test_resharding_4_to_5_and_back_under_traffic_keeps_every_key_in_order_and_o
     def count_and_act(key: str) -> None:
         with lock:
             sent[key] += 1
-            action = schedule.get(sum(sent.values()))
+            action = schedule.get(sent.total())
         if action:
             action()
 

@@ -11,7 +11,7 @@ import requests
 import svix.webhooks
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
-from localcloud.receiver import Received, Receiver
+from localcloud.receiver import Received
 from tests.e2e.support import wait_until
 
 
@@ -22,10 +22,6 @@ def send(http: requests.Session, base: str, event_type: str = "invoice.paid", pa
         "id": message_id or f"msg_{uuid.uuid4().hex}"})
     assert response.status_code == 202, response.text
     return response.json()
-
-
-def received(receiver: Receiver, path: str, count: int, timeout: float = 30) -> list[Received]:
-    return receiver.wait_for(path, count, timeout)
 
 
 def verified(request: Received, secret: str) -> dict[str, Any]:

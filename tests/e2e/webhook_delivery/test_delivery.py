@@ -9,7 +9,7 @@ import time
 
 from localcloud.receiver import Reply
 from tests.e2e.support import peek_all, wait_until
-from tests.e2e.webhook_delivery.support import delivery_of, received, send, settled, verified
+from tests.e2e.webhook_delivery.support import delivery_of, send, settled, verified
 
 
 def test_a_message_reaches_its_subscribers_signed_once_each_and_not_others(http, base, receiver, register):
@@ -21,7 +21,7 @@ def test_a_message_reaches_its_subscribers_signed_once_each_and_not_others(http,
 
     assert message["endpoints"] == 2 and not message["duplicate"]
     for endpoint in (paid, also_paid):
-        [request] = received(receiver, endpoint["path"], 1)
+        [request] = receiver.wait_for(endpoint["path"], 1)
         body = verified(request, endpoint["secret"])
         assert (body["type"], body["data"]) == ("invoice.paid", {"invoice": "in_1", "amount": 4200})
         assert request.headers["webhook-id"] == message["id"]
@@ -42,7 +42,7 @@ def test_a_resent_message_id_is_not_delivered_again_and_a_changed_body_is_a_conf
                                                   "id": first["id"]})
 
     assert (again["duplicate"], changed.status_code, changed.json()["code"]) == (True, 409, "conflict")
-    received(receiver, endpoint["path"], 1)
+    receiver.wait_for(endpoint["path"], 1)
     time.sleep(1.5)
     assert len(receiver.requests(endpoint["path"])) == 1
 
@@ -54,7 +54,7 @@ def test_three_failures_then_success_make_four_attempts_with_one_id_and_fresh_si
 
     message = send(http, base)
 
-    requests = received(receiver, endpoint["path"], 4)
+    requests = receiver.wait_for(endpoint["path"], 4)
     settled(http, base, message["id"], endpoint["id"], "delivered")
     assert {r.headers["webhook-id"] for r in requests} == {message["id"]}
     assert len({r.headers["webhook-signature"] for r in requests}) == 4  # re-signed per attempt
@@ -74,7 +74,7 @@ def test_retry_after_on_429_is_honoured(http, base, receiver, register):
 
     message = send(http, base)
 
-    first, second = received(receiver, endpoint["path"], 2)
+    first, second = receiver.wait_for(endpoint["path"], 2)
     assert second.at - first.at >= 3.9  # the schedule alone would retry after 1 s
     attempts = http.get(f"{base}/messages/{message['id']}").json()["attempts"]
     assert attempts[0]["next_attempt_in"] == 4
@@ -93,7 +93,7 @@ def test_410_gone_disables_the_endpoint_and_later_messages_skip_it(http, base, r
     assert (state["disabled"], state["disabled_reason"]) == (True, "the endpoint answered 410 Gone")
     assert len(receiver.requests(gone["path"])) == 1  # not retried
     assert later["endpoints"] == 1  # only the healthy one
-    received(receiver, healthy["path"], 2)
+    receiver.wait_for(healthy["path"], 2)
     assert "410 Gone" in delivery_of(http, base, first["id"], gone["id"])["reason"]
 
 
@@ -167,7 +167,7 @@ def test_a_slow_endpoint_does_not_delay_a_healthy_one(http, base, receiver, regi
     started = time.time()
     messages = [send(http, base, payload={"n": n}) for n in range(10)]
 
-    fast = received(receiver, healthy["path"], len(messages))
+    fast = receiver.wait_for(healthy["path"], len(messages))
     serial = len(messages) * 2
     assert max(r.at for r in fast) - started < serial / 2, "healthy deliveries waited behind the slow endpoint"
     # each attempt holds one of the endpoint's 2 slots until its 2 s timeout

@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from tests.e2e.webhook.support import Subscriber, current_secret
-from tests.e2e.webhook_delivery.support import received, send, settled, verified
+from tests.e2e.webhook_delivery.support import send, settled, verified
 
 SSRF_TARGETS = ["http://169.254.169.254/latest/meta-data/", "http://10.0.0.5/admin", "http://192.168.1.1/",
                 "http://[::1]:8080/", "http://[::ffff:10.0.0.1]/", "http://100.64.0.1/", "http://0.0.0.0/"]
@@ -85,7 +85,7 @@ def test_a_disabled_endpoint_receives_nothing_until_enabled(http, base, receiver
     assert (disabled.json()["disabled"], disabled.json()["disabled_reason"]) == (True, "disabled by its owner")
     assert (enabled.json()["disabled"], enabled.json()["disabled_reason"]) == (False, None)
     assert skipped["endpoints"] == 0 and delivered["endpoints"] == 1
-    [request] = received(receiver, endpoint["path"], 1)
+    [request] = receiver.wait_for(endpoint["path"], 1)
     assert request.headers["webhook-id"] == delivered["id"]
     assert "secret" not in http.get(f"{base}/endpoints/{endpoint['id']}").json()
 
@@ -99,7 +99,7 @@ def test_after_a_rotation_both_secrets_sign_during_the_overlap(http, base, recei
 
     message = send(http, base, "invoice.voided")
 
-    [request] = received(receiver, endpoint["path"], 1)
+    [request] = receiver.wait_for(endpoint["path"], 1)
     assert len(request.headers["webhook-signature"].split(" ")) == 2
     assert verified(request, old) == verified(request, new)  # a receiver on either secret accepts it
     assert http.get(f"{base}/endpoints/{endpoint['id']}/secret").json()["secret"] == new
@@ -113,7 +113,7 @@ def test_an_event_put_on_the_bus_is_delivered_with_the_event_id(outputs, receive
              "EventBusName": outputs["bus_name"]}
     assert events.put_events(Entries=[entry, {**entry, "DetailType": "invoice.unknown"}])["FailedEntryCount"] == 0
 
-    [request] = received(receiver, endpoint["path"], 1)
+    [request] = receiver.wait_for(endpoint["path"], 1)
     body = verified(request, endpoint["secret"])
     assert (body["type"], body["data"]) == ("invoice.voided", {"invoice": "in_9"})
     assert request.headers["webhook-id"]  # the event's id

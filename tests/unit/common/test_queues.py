@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from functions.common.queues import queue_url, send_each
+from functions.common.queues import dead_letter, queue_url, send_each
 
 
 class Queue:
@@ -47,3 +47,19 @@ def test_a_queue_url_is_asked_for_once_per_arn():
     lookup, arn = Lookup(), "arn:aws:sqs:eu-west-1:123456789012:orders-once"
     assert queue_url(lookup, arn) == queue_url(lookup, arn) == "https://sqs/123456789012/orders-once"
     assert lookup.calls == [{"QueueName": "orders-once", "QueueOwnerAWSAccountId": "123456789012"}]
+
+
+def test_a_dead_letter_carries_its_reason_cut_to_the_limit_and_its_other_attributes():
+    calls: list[dict] = []
+
+    class DeadLetters:
+        def send_message(self, **request) -> dict:
+            calls.append(request)
+            return {}
+
+    dead_letter(DeadLetters(), "dlq", "body", "x" * 2000, endpoint_id="ep_1")
+    dead_letter(DeadLetters(), "dlq", "body", "", attribute="error", limit=500)
+    assert calls[0]["QueueUrl"] == "dlq" and calls[0]["MessageBody"] == "body"
+    assert {k: v["StringValue"] for k, v in calls[0]["MessageAttributes"].items()} == {
+        "reason": "x" * 1000, "endpoint_id": "ep_1"}
+    assert calls[1]["MessageAttributes"] == {"error": {"DataType": "String", "StringValue": "unknown"}}
