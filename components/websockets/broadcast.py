@@ -52,7 +52,7 @@ from components.core import (
 from components.core.auth import check_auth
 from functions.websockets.config import AWS_MAX_CONNECTION_SECONDS, AWS_MAX_MESSAGE_BYTES, WebSocketsConfig
 
-TOPIC_INDEX = "by-topic"
+TOPIC_INDEX = WebSocketsConfig.topic_index
 TOKEN_SOURCES = {"query": "route.request.querystring.token", "header": "route.request.header.Authorization"}
 EVENT_DETAIL_TYPE = "WebSocket publish"  # what an event on the bus says to be published: detail {"topic", "data"}
 MESSAGE_ROUTES = ("subscribe", "unsubscribe", "publish")
@@ -77,16 +77,16 @@ class WebSocketBroadcastArgs:
     connect_auth: Literal["token"] | Public = "token"
     token_source: Literal["query", "header"] = "query"
     backend_auth: Authorization = field(default_factory=IamAuth)
-    max_message_bytes: int = AWS_MAX_MESSAGE_BYTES
-    chunk_size: int = 50
+    max_message_bytes: int = WebSocketsConfig.max_message_bytes
+    chunk_size: int = WebSocketsConfig.chunk_size
     sender_concurrency: int | None = None
-    sender_threads: int = 8
-    max_attempts: int = 3
-    retry_delay_seconds: int = 1
+    sender_threads: int = WebSocketsConfig.sender_threads
+    max_attempts: int = WebSocketsConfig.max_attempts
+    retry_delay_seconds: int = WebSocketsConfig.retry_delay_seconds
     sender_timeout: int = 30
     max_receive_count: int = 5
-    heartbeat: bool = True
-    connection_ttl_seconds: int = AWS_MAX_CONNECTION_SECONDS + 600
+    heartbeat: bool = WebSocketsConfig.heartbeat
+    connection_ttl_seconds: int = WebSocketsConfig.connection_ttl_seconds
     stage_name: str = "ws"
     api_stage_name: str = "api"
     throttling_burst_limit: int | None = None

@@ -36,6 +36,7 @@ from functions.webhook_delivery.requests import (
     rotated,
 )
 from functions.webhook_delivery.runtime import dispatcher as build
+from functions.webhook_delivery.store import CLOSED_CIRCUIT
 
 config, dispatcher, logger = build("webhook-delivery-api")
 store = dispatcher.store
@@ -88,7 +89,7 @@ def change_endpoint(endpoint_id: str) -> dict:
     changes = parse_patch(json_object(app.current_event.body, required=True), config)
     remove: tuple[str, ...] = ()
     if changes.get("disabled") is False:  # enabled again: a fresh start
-        changes.update(circuit="closed", failures=0, open_until=0, probe_until=0)
+        changes.update(CLOSED_CIRCUIT)
         remove = ("disabled_reason",)
     elif changes.get("disabled"):
         changes["disabled_reason"] = "disabled by its owner"

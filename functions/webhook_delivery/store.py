@@ -32,6 +32,7 @@ from functions.webhook_delivery.policy import CLOSED, HALF_OPEN, OPEN, Circuit
 
 MESSAGE = "message"
 BY_ENDPOINT = "by_endpoint"
+CLOSED_CIRCUIT = {"circuit": CLOSED, "failures": 0, "open_until": 0, "probe_until": 0}  # a fresh start
 _serializer, _deserializer = TypeSerializer(), TypeDeserializer()
 
 
@@ -160,8 +161,7 @@ class DispatcherStore:
     def record_success(self, endpoint: dict[str, Any]) -> None:
         if circuit_of(endpoint) == Circuit():
             return  # nothing to reset: no write on the healthy path
-        self._set_circuit(endpoint["endpoint_id"], {"circuit": CLOSED, "failures": 0, "open_until": 0,
-                                                    "probe_until": 0})
+        self._set_circuit(endpoint["endpoint_id"], CLOSED_CIRCUIT)
 
     def record_failure(self, endpoint_id: str, threshold: int, cooldown: int, probing: bool) -> None:
         """Count a consecutive failure; open the circuit at ``threshold`` (or at once after a failed probe)."""

@@ -21,8 +21,7 @@ from functions.websockets.store import ConnectionStore
 config = WebSocketsConfig.from_environment()
 logger = Logger(service="websockets-api")
 app = rest_resolver(logger)
-broadcaster = Broadcaster(config, ConnectionStore(boto3.client("dynamodb"), config.connections_table,
-                                                  config.topic_index, config.connection_ttl_seconds),
+broadcaster = Broadcaster(config, ConnectionStore.of(config, boto3.client("dynamodb")),
                           boto3.client("sqs"))
 
 

@@ -26,8 +26,7 @@ from functions.websockets.store import ConnectionStore
 config = WebSocketsConfig.from_environment()
 logger = Logger(service="websockets-events")
 sqs = boto3.client("sqs")
-broadcaster = Broadcaster(config, ConnectionStore(boto3.client("dynamodb"), config.connections_table,
-                                                  config.topic_index, config.connection_ttl_seconds), sqs)
+broadcaster = Broadcaster(config, ConnectionStore.of(config, boto3.client("dynamodb")), sqs)
 processor = BatchProcessor(event_type=EventType.SQS)
 
 

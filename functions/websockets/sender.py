@@ -28,8 +28,7 @@ from functions.websockets.store import ConnectionStore
 config = WebSocketsConfig.from_environment()
 logger = Logger(service="websockets-sender")
 sqs = boto3.client("sqs")
-store = ConnectionStore(boto3.client("dynamodb"), config.connections_table, config.topic_index,
-                        config.connection_ttl_seconds)
+store = ConnectionStore.of(config, boto3.client("dynamodb"))
 connections = connections_client(config.management_endpoint, config=Config(
     connect_timeout=3, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"},
     max_pool_connections=config.sender_threads))

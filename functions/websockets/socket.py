@@ -22,8 +22,7 @@ from functions.websockets.store import ConnectionStore
 
 config = WebSocketsConfig.from_environment()
 logger = Logger(service="websockets-socket")
-store = ConnectionStore(boto3.client("dynamodb"), config.connections_table, config.topic_index,
-                        config.connection_ttl_seconds)
+store = ConnectionStore.of(config, boto3.client("dynamodb"))
 broadcaster = Broadcaster(config, store, boto3.client("sqs"))
 
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from functions.websockets.config import WebSocketsConfig
 from functions.websockets.exceptions import UnknownConnection
 
 CONNECTION = "#connection"
@@ -24,6 +25,11 @@ class ConnectionStore:
 
     def __init__(self, dynamodb: Any, table: str, index: str, ttl_seconds: int) -> None:
         self.dynamodb, self.table, self.index, self.ttl_seconds = dynamodb, table, index, ttl_seconds
+
+    @classmethod
+    def of(cls, config: WebSocketsConfig, dynamodb: Any) -> ConnectionStore:
+        """The store a handler's configuration names."""
+        return cls(dynamodb, config.connections_table, config.topic_index, config.connection_ttl_seconds)
 
     def connect(self, connection_id: str, subject: str, topics: Sequence[str] = ()) -> None:
         """Register a connection, subscribed to ``topics`` from the start (one batch write)."""
